@@ -1,0 +1,4 @@
+export * from './entities.js'
+export * from './errors.js'
+export * from './limits.js'
+export * from './search/ast.js'
