@@ -1,4 +1,5 @@
 export * from './entities.js'
 export * from './errors.js'
 export * from './limits.js'
-export * from './search/ast.js'
+export * from './schemas/index.js'
+export * from './search/index.js'

@@ -1,0 +1,5 @@
+export * from './entity-json.js'
+export * from './experiment-schemas.js'
+export * from './metric-schemas.js'
+export * from './run-schemas.js'
+export * from './wire-types.js'

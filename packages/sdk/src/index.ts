@@ -1,0 +1,65 @@
+/**
+ * `@cairn/sdk`: the typed REST client of an MLflow-compatible tracking server, and a fluent
+ * tracking API like MLflow's `mlflow` module. Runs in Node 20 and browsers (global `fetch` only);
+ * Node-only extras (system metrics, exit hooks, system tags) load on demand or come from `@cairn/sdk/node`.
+ */
+
+export type { ErrorCode } from '@cairn/core'
+export { MlflowError } from '@cairn/core'
+export { ActiveRun, type LogMetricOptions } from './active-run.js'
+export {
+  CairnClient,
+  type CairnClientOptions,
+  type CreateExperimentRequest,
+  type CreateRunRequest,
+  completeMetric,
+  type DeleteExperimentTagRequest,
+  type DeleteTagRequest,
+  type GetMetricHistoryBulkIntervalRequest,
+  type GetMetricHistoryBulkRequest,
+  type GetMetricHistoryRequest,
+  type GetMetricHistoryResponse,
+  type LogBatchRequest,
+  type LogInputsRequest,
+  type LogMetricRequest,
+  type LogModelRequest,
+  type LogOutputsRequest,
+  type MetricInput,
+  MlflowClient,
+  type RunKeyValueRequest,
+  type SearchDatasetsRequest,
+  type SearchExperimentsRequest,
+  type SearchExperimentsResponse,
+  type SearchRunsRequest,
+  type SearchRunsResponse,
+  type SetExperimentTagRequest,
+  type TagsInput,
+  toTagList,
+  type UpdateExperimentRequest,
+  type UpdateRunRequest,
+} from './cairn-client.js'
+export { DEFAULT_TRACKING_URI, defaultTrackingUri } from './environment.js'
+export {
+  activeRun,
+  configure,
+  deleteTag,
+  endRun,
+  flush,
+  getClient,
+  getTracker,
+  getTrackingUri,
+  logMetric,
+  logMetrics,
+  logParam,
+  logParams,
+  setExperiment,
+  setTag,
+  setTags,
+  setTrackingUri,
+  startRun,
+  withRun,
+} from './fluent.js'
+export { type HttpClientOptions, parseRetryAfter, type RetryOptions } from './http-client.js'
+export { LogQueue, type LogQueueOptions, type QueuedOperation } from './log-queue.js'
+export { type Page, PagedIterable } from './paged-iterable.js'
+export { type StartRunOptions, Tracker, type TrackerOptions } from './tracker.js'

@@ -1,0 +1,151 @@
+import { MlflowError } from '@cairn/core'
+import type { TrackingStore } from '@cairn/store'
+import type { Context } from 'hono'
+import { Hono } from 'hono'
+import { ZodError } from 'zod'
+import type { RequestShape } from './http/request-input.js'
+import {
+  checkJsonContentType,
+  describeRequest,
+  parseBodyInput,
+  parseRequestInput,
+  readBodyText,
+  readQueryInput,
+} from './http/request-input.js'
+import { buildOpenApiDocument } from './openapi/openapi-document.js'
+import type { HttpMethod, RouteDefinition } from './routes/route-definition.js'
+import { TRACKING_ROUTES } from './routes/tracking-routes.js'
+import { createServices } from './services/create-services.js'
+import { MLFLOW_COMPATIBLE_VERSION, SERVER_VERSION } from './version.js'
+
+/** Where errors that are not MLflow errors are reported. */
+export interface ServerLogger {
+  error(message: string, error?: unknown): void
+}
+
+export interface CreateAppOptions {
+  store: TrackingStore
+  /** Truncate long param and run tag values instead of rejecting them (default true, as MLFLOW_TRUNCATE_LONG_VALUES). */
+  truncateLongValues?: boolean
+  /** Directory a relative experiment `artifact_location` is resolved against (default: `process.cwd()`). */
+  workingDirectory?: string
+  /** Largest request body accepted by routes without their own limit (default 16 MiB). */
+  maxRequestBytes?: number
+  /** Receives unexpected errors (default: `console`). */
+  logger?: ServerLogger
+}
+
+/** Prefixes every tracking route is served under; the MLflow UI calls `/ajax-api`. */
+export const API_PREFIXES = ['/api/2.0', '/ajax-api/2.0'] as const
+
+const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
+const JSON_HEADERS = { 'content-type': 'application/json' }
+
+function errorResponse(error: { toJSON(): object; httpStatus: number }): Response {
+  return new Response(JSON.stringify(error.toJSON()), { status: error.httpStatus, headers: JSON_HEADERS })
+}
+
+function routeHandler(
+  route: RouteDefinition,
+  shape: RequestShape,
+  services: ReturnType<typeof createServices>,
+) {
+  return async (c: Context): Promise<Response> => {
+    const method = c.req.method
+    let input: Record<string, unknown>
+    let rawBody: string | undefined
+    if (method === 'GET' || method === 'HEAD') {
+      input = readQueryInput(c.req.url, shape)
+    } else {
+      checkJsonContentType(method, c.req.header('content-type'))
+      rawBody = await readBodyText(c.req.raw, shape)
+      input = parseBodyInput(rawBody)
+    }
+    const request = parseRequestInput(shape, input, rawBody)
+    const result = await route.handle(request, { services, context: c })
+    if (result instanceof Response) return result
+    return new Response(JSON.stringify(result), { headers: JSON_HEADERS })
+  }
+}
+
+/**
+ * The Cairn HTTP app: the MLflow tracking REST API under `/api/2.0/mlflow` and
+ * `/ajax-api/2.0/mlflow`, plus `/health`, `/version` and `/api/openapi.json`.
+ *
+ * @example
+ * const app = createApp({ store })
+ * const response = await app.request('/api/2.0/mlflow/experiments/get?experiment_id=0')
+ */
+export function createApp(options: CreateAppOptions): Hono {
+  const services = createServices(options.store, {
+    truncateLongValues: options.truncateLongValues ?? true,
+    workingDirectory: options.workingDirectory ?? process.cwd(),
+  })
+  const logger = options.logger ?? console
+  const generalLimit = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
+  const app = new Hono()
+
+  app.onError((error, c) => {
+    if (error instanceof MlflowError) return errorResponse(error)
+    if (error instanceof ZodError) {
+      return errorResponse(
+        new MlflowError('INVALID_PARAMETER_VALUE', error.issues[0]?.message ?? 'Invalid request'),
+      )
+    }
+    logger.error(`Unexpected error in ${c.req.method} ${c.req.path}`, error)
+    return errorResponse(new MlflowError('INTERNAL_ERROR', 'An internal error occurred. See the server log.'))
+  })
+
+  // MLflow's security middleware (3.5+) sends these on every answer.
+  app.use(async (c, next) => {
+    await next()
+    c.res.headers.set('X-Content-Type-Options', 'nosniff')
+    c.res.headers.set('X-Frame-Options', 'SAMEORIGIN')
+  })
+
+  app.get('/health', (c) => c.text('OK'))
+  app.get('/version', (c) => c.text(MLFLOW_COMPATIBLE_VERSION, 200, { 'X-Cairn-Version': SERVER_VERSION }))
+
+  const openApiDocument = buildOpenApiDocument(TRACKING_ROUTES, API_PREFIXES)
+  const openApiText = JSON.stringify(openApiDocument)
+  app.get('/api/openapi.json', () => new Response(openApiText, { headers: JSON_HEADERS }))
+
+  const allowedByPath = new Map<string, HttpMethod[]>()
+  for (const route of TRACKING_ROUTES) {
+    const limit = route.bodyLimit ?? generalLimit
+    const shape = describeRequest(route.request, {
+      bodyLimit: limit,
+      bodyLimitMessage: (size) =>
+        route.bodyLimitMessage?.(size, limit) ??
+        `Request body of ${size} bytes exceeds the limit of ${limit} bytes for this endpoint.`,
+    })
+    const handler = routeHandler(route, shape, services)
+    const prefixes = route.ajaxOnly ? API_PREFIXES.slice(1) : API_PREFIXES
+    for (const prefix of prefixes) {
+      const path = prefix + route.path
+      app.on([...route.methods], path, handler)
+      allowedByPath.set(path, [...(allowedByPath.get(path) ?? []), ...route.methods])
+    }
+  }
+  for (const [path, methods] of allowedByPath) {
+    const allow = methods.join(', ')
+    app.all(path, (c) =>
+      c.json(
+        {
+          error_code: 'BAD_REQUEST',
+          message: `The method ${c.req.method} is not allowed for ${path}. Allowed: ${allow}.`,
+        },
+        405,
+        { Allow: allow },
+      ),
+    )
+  }
+
+  app.notFound((c) =>
+    c.json(
+      { error_code: 'ENDPOINT_NOT_FOUND', message: `No API route for ${c.req.method} ${c.req.path}` },
+      404,
+    ),
+  )
+  return app
+}

@@ -1,0 +1,204 @@
+import type { Worker } from 'node:cluster'
+import cluster from 'node:cluster'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import type { TrackingStore } from '@cairn/store'
+import { openTrackingStore } from '@cairn/store'
+import { serve } from '@hono/node-server'
+import type { ServerLogger } from './app.js'
+import { createApp } from './app.js'
+import { readEnvironmentConfig } from './server-config.js'
+
+/** Options of `startServer`; each falls back to its `CAIRN_*` environment variable, then to the default. */
+export interface ServerOptions {
+  /** Database URI, `sqlite:///<path>` or `postgresql://…` (default `sqlite:///<cwd>/cairn-data/cairn.db`). */
+  backendStoreUri?: string
+  /** Artifact root of new experiments (default `mlflow-artifacts:/` when serving artifacts, else `artifactsDestination`). */
+  defaultArtifactRoot?: string
+  /** Where proxied artifacts are stored (default `<cwd>/cairn-data/artifacts`). */
+  artifactsDestination?: string
+  /** Serve `/api/2.0/mlflow-artifacts` (default true). */
+  serveArtifacts?: boolean
+  /** Interface to listen on (default `127.0.0.1`). */
+  host?: string
+  /** Port to listen on (default 5000; 0 picks a free port). */
+  port?: number
+  /** Processes serving requests (default 1; more uses `node:cluster`, each worker opens the store). */
+  workers?: number
+  /** Stop gracefully on SIGTERM and SIGINT, then exit (default true). */
+  handleSignals?: boolean
+  /** Receives unexpected errors (default: `console`). */
+  logger?: ServerLogger
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:5000`. */
+  url: string
+  /** Stops accepting connections, finishes in-flight requests and closes the store. */
+  close(): Promise<void>
+}
+
+interface ResolvedOptions {
+  backendStoreUri: string
+  defaultArtifactRoot: string
+  host: string
+  port: number
+  workers: number
+  truncateLongValues: boolean
+}
+
+const DEFAULT_PORT = 5000
+const SHUTDOWN_GRACE_MS = 10_000
+
+function resolveOptions(options: ServerOptions): ResolvedOptions {
+  const env = readEnvironmentConfig()
+  const dataDirectory = path.join(process.cwd(), 'cairn-data')
+  const serveArtifacts = options.serveArtifacts ?? env.serveArtifacts ?? true
+  const artifactsDestination =
+    options.artifactsDestination ?? env.artifactsDestination ?? path.join(dataDirectory, 'artifacts')
+  return {
+    backendStoreUri:
+      options.backendStoreUri ?? env.backendStoreUri ?? `sqlite:///${path.join(dataDirectory, 'cairn.db')}`,
+    defaultArtifactRoot:
+      options.defaultArtifactRoot ??
+      env.defaultArtifactRoot ??
+      (serveArtifacts ? 'mlflow-artifacts:/' : path.resolve(artifactsDestination)),
+    host: options.host ?? env.host ?? '127.0.0.1',
+    port: options.port ?? env.port ?? DEFAULT_PORT,
+    workers: options.workers ?? env.workers ?? 1,
+    truncateLongValues: env.truncateLongValues,
+  }
+}
+
+function formatUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+function listen(app: ReturnType<typeof createApp>, options: ResolvedOptions): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }) as Server
+    server.once('error', reject)
+    server.once('listening', () => {
+      server.off('error', reject)
+      resolve(server)
+    })
+  })
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
+    timer.unref()
+    server.close(() => {
+      clearTimeout(timer)
+      resolve()
+    })
+    server.closeIdleConnections()
+  })
+}
+
+function onShutdownSignal(close: () => Promise<void>, logger: ServerLogger): void {
+  let stopping = false
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`Error while stopping on ${signal}`, error)
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}
+
+async function startSingleServer(
+  options: ResolvedOptions,
+  serverOptions: ServerOptions,
+): Promise<RunningServer> {
+  const logger = serverOptions.logger ?? console
+  const store: TrackingStore = await openTrackingStore(options.backendStoreUri, {
+    defaultArtifactRoot: options.defaultArtifactRoot,
+  })
+  let server: Server
+  try {
+    server = await listen(
+      createApp({ store, truncateLongValues: options.truncateLongValues, logger }),
+      options,
+    )
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  const address = server.address() as AddressInfo
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= closeServer(server).then(() => store.close())
+    return closing
+  }
+  if (serverOptions.handleSignals ?? true) onShutdownSignal(close, logger)
+  return { url: formatUrl(options.host, address.port), close }
+}
+
+async function startCluster(options: ResolvedOptions, serverOptions: ServerOptions): Promise<RunningServer> {
+  const logger = serverOptions.logger ?? console
+  // Open the store once first, so its migrations run in one process before the workers start.
+  const store = await openTrackingStore(options.backendStoreUri, {
+    defaultArtifactRoot: options.defaultArtifactRoot,
+  })
+  await store.close()
+
+  const workers: Worker[] = []
+  const ports = await Promise.all(
+    Array.from({ length: options.workers }, () => {
+      const worker = cluster.fork({ CAIRN_WORKER_OPTIONS: JSON.stringify(options) })
+      workers.push(worker)
+      return new Promise<number>((resolve, reject) => {
+        worker.once('listening', (address) => resolve(address.port))
+        worker.once('exit', (code) =>
+          reject(new Error(`Worker ${worker.id} exited with code ${code} while starting`)),
+        )
+      })
+    }),
+  )
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve()
+            worker.once('exit', () => resolve())
+            worker.process.kill('SIGTERM')
+          }),
+      ),
+    ).then(() => undefined)
+    return closing
+  }
+  if (serverOptions.handleSignals ?? true) onShutdownSignal(close, logger)
+  return { url: formatUrl(options.host, ports[0] ?? options.port), close }
+}
+
+/**
+ * Opens the store and serves the API over HTTP. With `workers > 1` the primary process forks
+ * workers that share the port; every worker opens its own store, and nothing is kept in memory
+ * between requests, so several workers (or replicas on one PostgreSQL) can serve together.
+ *
+ * @example
+ * const server = await startServer({ port: 0, backendStoreUri: 'sqlite:///tmp/cairn.db' })
+ * await fetch(`${server.url}/health`)
+ * await server.close()
+ */
+export async function startServer(serverOptions: ServerOptions = {}): Promise<RunningServer> {
+  if (cluster.isWorker && process.env.CAIRN_WORKER_OPTIONS) {
+    const options = JSON.parse(process.env.CAIRN_WORKER_OPTIONS) as ResolvedOptions
+    return startSingleServer({ ...options, workers: 1 }, { ...serverOptions, handleSignals: true })
+  }
+  const options = resolveOptions(serverOptions)
+  if (options.workers > 1) return startCluster(options, serverOptions)
+  return startSingleServer(options, serverOptions)
+}

@@ -1,0 +1,198 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { MlflowError } from '@cairn/core'
+import Database from 'better-sqlite3'
+import { type Expression, Kysely, SqliteDialect, sql } from 'kysely'
+import type { Tables } from '../schema/tables.js'
+import {
+  type BulkInsert,
+  compileQuery,
+  Mutex,
+  normalizeLikePattern,
+  type Query,
+  type Session,
+  type SqlDatabase,
+} from './dialect.js'
+
+const STATEMENT_CACHE_SIZE = 500
+/** Rows per INSERT statement, largest first; every batch is cut into these sizes so statements are reused. */
+const CHUNK_SIZES = [256, 64, 16, 4, 1]
+const BUSY_TIMEOUT_MS = 5000
+
+/**
+ * Opens a SQLite database (`:memory:` or a file, whose folder is created) with WAL, synchronous=NORMAL,
+ * a busy timeout, foreign keys and case-sensitive LIKE (as MLflow sets it).
+ */
+export function openSqlite(filename: string): SqlDatabase {
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true })
+  const handle = new Database(filename)
+  if (filename !== ':memory:') handle.pragma('journal_mode = WAL')
+  handle.pragma('synchronous = NORMAL')
+  handle.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+  handle.pragma('foreign_keys = ON')
+  handle.pragma('case_sensitive_like = ON')
+  handle.pragma('cache_size = -65536')
+  handle.pragma('temp_store = MEMORY')
+  handle.pragma('mmap_size = 268435456')
+
+  const statements = new Map<string, Database.Statement>()
+  const prepare = (sqlText: string): Database.Statement => {
+    let statement = statements.get(sqlText)
+    if (statement === undefined) {
+      statement = handle.prepare(sqlText)
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear()
+      statements.set(sqlText, statement)
+    }
+    return statement
+  }
+  const kysely = new Kysely<Tables>({ dialect: new SqliteDialect({ database: handle }) })
+  const mutex = new Mutex()
+  const insertSql = new WeakMap<BulkInsert, Map<number, string>>()
+
+  const runStatement = (sqlText: string, parameters: readonly unknown[]): number =>
+    prepare(sqlText).run(parameters as unknown[]).changes
+
+  const allRows = (sqlText: string, parameters: readonly unknown[]): unknown[][] => {
+    const statement = prepare(sqlText)
+    if (!statement.reader) {
+      statement.run(parameters as unknown[])
+      return []
+    }
+    return statement.raw(true).all(parameters as unknown[]) as unknown[][]
+  }
+
+  const bulkSql = (spec: BulkInsert, size: number): string => {
+    let bySize = insertSql.get(spec)
+    if (!bySize) {
+      bySize = new Map()
+      insertSql.set(spec, bySize)
+    }
+    let text = bySize.get(size)
+    if (text === undefined) {
+      const row = `(${spec.columns.map(() => '?').join(', ')})`
+      text = `INSERT INTO ${spec.table} (${spec.columns.join(', ')}) VALUES ${Array(size).fill(row).join(', ')}${
+        spec.suffix ? ` ${spec.suffix}` : ''
+      }`
+      bySize.set(size, text)
+    }
+    return text
+  }
+
+  const session: Session = {
+    async select<TRow>(query: Query<TRow>) {
+      const compiled = compileQuery(kysely, query)
+      const statement = prepare(compiled.sql)
+      if (!statement.reader) {
+        statement.run(compiled.parameters as unknown[])
+        return []
+      }
+      return statement.raw(false).all(compiled.parameters as unknown[]) as TRow[]
+    },
+    async execute(query) {
+      const compiled = compileQuery(kysely, query)
+      return runStatement(compiled.sql, compiled.parameters)
+    },
+    async selectRows(sqlText, parameters) {
+      return allRows(sqlText, parameters)
+    },
+    async executeRaw(sqlText, parameters) {
+      return runStatement(sqlText, parameters)
+    },
+    async insertMany(spec, rows) {
+      const returned: unknown[][] = []
+      const width = spec.columns.length
+      let start = 0
+      for (const size of CHUNK_SIZES) {
+        while (rows.length - start >= size) {
+          const parameters = new Array<unknown>(size * width)
+          let position = 0
+          for (let index = start; index < start + size; index++) {
+            const row = rows[index]!
+            for (let column = 0; column < width; column++) parameters[position++] = row[column]
+          }
+          const result = allRows(bulkSql(spec, size), parameters)
+          for (const row of result) returned.push(row)
+          start += size
+        }
+      }
+      return returned
+    },
+  }
+
+  const begin = handle.prepare('BEGIN IMMEDIATE')
+  const commit = handle.prepare('COMMIT')
+  const rollback = handle.prepare('ROLLBACK')
+
+  return {
+    kind: 'sqlite',
+    kysely,
+    async read(work) {
+      await mutex.lock()
+      try {
+        return await work(session)
+      } catch (error) {
+        throw translateError(error)
+      } finally {
+        mutex.unlock()
+      }
+    },
+    async write(work) {
+      await mutex.lock()
+      try {
+        begin.run()
+        try {
+          const result = await work(session)
+          commit.run()
+          return result
+        } catch (error) {
+          if (handle.inTransaction) rollback.run()
+          throw error
+        }
+      } catch (error) {
+        throw translateError(error)
+      } finally {
+        mutex.unlock()
+      }
+    },
+    like: (column: Expression<unknown>, pattern: string) =>
+      sql<boolean>`${column} LIKE ${normalizeLikePattern(pattern)} ESCAPE '\\'`,
+    ilike: (column: Expression<unknown>, pattern: string) =>
+      sql<boolean>`lower(${column}) LIKE lower(${normalizeLikePattern(pattern)}) ESCAPE '\\'`,
+    inList: (column: Expression<unknown>, values: readonly (string | number)[]) =>
+      sql<boolean>`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,
+    listSql: 'IN (SELECT value FROM json_each(?))',
+    listParameter: (values: readonly (string | number)[]) => JSON.stringify(values),
+    metricJsonAggregate: `group_concat(json_object('key', ?, 'value', CASE WHEN is_nan = 1 THEN 'NaN' ELSE value END,
+      'timestamp', "timestamp", 'step', step), ',' ORDER BY "timestamp", step, value, is_nan)`,
+    noLimit: -1,
+    lockRowSuffix: '',
+    isUniqueViolation: (error: unknown) => {
+      const code = (error as { code?: unknown } | undefined)?.code
+      return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+    },
+    async close() {
+      await mutex.lock()
+      try {
+        statements.clear()
+        if (handle.open) {
+          // Lets the query planner learn from what was written (cheap, bounded by the analysis limit).
+          handle.pragma('analysis_limit = 400')
+          handle.pragma('optimize')
+          handle.close()
+        }
+      } finally {
+        mutex.unlock()
+      }
+    },
+  }
+}
+
+function translateError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return new MlflowError('TEMPORARILY_UNAVAILABLE', `The database is busy: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+  return error
+}

@@ -1,0 +1,284 @@
+import type { Metric } from '@cairn/core'
+import type { Session, SqlDatabase } from './dialect/dialect.js'
+import { storedValue } from './run-rows.js'
+import { runNotFound } from './store-errors.js'
+import type {
+  MetricHistoryBulkInput,
+  MetricHistoryBulkIntervalInput,
+  MetricHistoryInput,
+  Page,
+} from './tracking-store.js'
+
+/** Points per chunk of a streamed history. */
+export const HISTORY_CHUNK_SIZE = 10_000
+/** Points per run that bulk-interval returns at most (MLflow's MAX_RESULTS_GET_METRIC_HISTORY). */
+export const BULK_INTERVAL_POINTS_PER_RUN = 25_000
+
+const HISTORY_ORDER = '"timestamp", step, value, is_nan'
+const HISTORY_PAGE_SQL = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
+  ORDER BY ${HISTORY_ORDER} LIMIT ? OFFSET ?`
+const FIRST_CHUNK_SQL = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
+  ORDER BY ${HISTORY_ORDER} LIMIT ?`
+const NEXT_CHUNK_SQL = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
+  AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?) ORDER BY ${HISTORY_ORDER} LIMIT ?`
+const CHUNK_END_SQL = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
+  AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?) ORDER BY ${HISTORY_ORDER} LIMIT 1 OFFSET ?`
+const RUN_PK_SQL = 'SELECT run_pk FROM runs WHERE run_uuid = ?'
+
+type HistoryRow = [timestamp: number, step: number, value: number, isNan: number]
+/** Keyset position before the first point (smaller than any timestamp, including negative ones). */
+const BEFORE_FIRST: HistoryRow = [Number.MIN_SAFE_INTEGER, 0, 0, 0]
+
+export async function findRunPk(session: Session, runId: string): Promise<number | undefined> {
+  const rows = await session.selectRows(RUN_PK_SQL, [runId])
+  return rows.length > 0 ? Number(rows[0]![0]) : undefined
+}
+
+async function getRunPk(db: SqlDatabase, runId: string): Promise<number> {
+  const runPk = await db.read((session) => findRunPk(session, runId))
+  if (runPk === undefined) throw runNotFound(runId)
+  return runPk
+}
+
+function toMetric(key: string, row: unknown[]): Metric {
+  return {
+    key,
+    value: storedValue(row[2] as number, row[3] as number),
+    timestamp: Number(row[0]),
+    step: Number(row[1]),
+  }
+}
+
+export async function getMetricHistory(db: SqlDatabase, input: MetricHistoryInput): Promise<Page<Metric>> {
+  return db.read(async (session) => {
+    const runPk = await findRunPk(session, input.runId)
+    if (runPk === undefined) throw runNotFound(input.runId)
+    const limit = input.maxResults === undefined ? db.noLimit : input.maxResults + 1
+    const rows = await session.selectRows(HISTORY_PAGE_SQL, [runPk, input.metricKey, limit, input.offset])
+    const page: Page<Metric> = { items: [] }
+    if (input.maxResults !== undefined && rows.length > input.maxResults) {
+      rows.length = input.maxResults
+      page.nextOffset = input.offset + input.maxResults
+    }
+    page.items = rows.map((row) => toMetric(input.metricKey, row))
+    return page
+  })
+}
+
+/** Keyset pagination over the primary key: each chunk is one short query, the connection is never held. */
+export async function* streamMetricHistory(
+  db: SqlDatabase,
+  runId: string,
+  metricKey: string,
+): AsyncGenerator<Metric[]> {
+  const runPk = await getRunPk(db, runId)
+  let rows = await db.read((session) => session.selectRows(FIRST_CHUNK_SQL, [runPk, metricKey, HISTORY_CHUNK_SIZE]))
+  while (rows.length > 0) {
+    yield rows.map((row) => toMetric(metricKey, row))
+    if (rows.length < HISTORY_CHUNK_SIZE) return
+    const last = rows[rows.length - 1]!
+    rows = await db.read((session) =>
+      session.selectRows(NEXT_CHUNK_SQL, [runPk, metricKey, last[0], last[1], last[2], last[3], HISTORY_CHUNK_SIZE]),
+    )
+  }
+}
+
+/**
+ * The history as MLflow's wire JSON, rendered by the database: each chunk is comma-separated
+ * `{"key":…,"value":…,"timestamp":…,"step":…}` objects (NaN as `"NaN"`), ready to be joined with `,`.
+ */
+export async function* streamMetricHistoryJson(
+  db: SqlDatabase,
+  runId: string,
+  metricKey: string,
+): AsyncGenerator<string> {
+  const runPk = await getRunPk(db, runId)
+  const chunkSql = `SELECT ${db.metricJsonAggregate}, count(*) FROM (SELECT "timestamp", step, value, is_nan
+    FROM metrics WHERE run_pk = ? AND key = ? AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?)
+    ORDER BY ${HISTORY_ORDER} LIMIT ?) page`
+  let after: unknown[] = BEFORE_FIRST
+  for (;;) {
+    const position = after
+    const { text, count, end } = await db.read(async (session) => {
+      const [row] = await session.selectRows(chunkSql, [metricKey, runPk, metricKey, ...position, HISTORY_CHUNK_SIZE])
+      const count = Number(row?.[1] ?? 0)
+      const end =
+        count === HISTORY_CHUNK_SIZE
+          ? (await session.selectRows(CHUNK_END_SQL, [runPk, metricKey, ...position, HISTORY_CHUNK_SIZE - 1]))[0]
+          : undefined
+      return { text: (row?.[0] as string | null) ?? '', count, end }
+    })
+    if (count > 0) yield text
+    if (!end) return
+    after = end
+  }
+}
+
+export async function getMetricHistoryBulk(db: SqlDatabase, input: MetricHistoryBulkInput): Promise<Metric[]> {
+  return db.read(async (session) => {
+    const runs = await resolveRunPks(db, session, input.runIds)
+    const metrics: Metric[] = []
+    for (const runId of [...runs.keys()].sort()) {
+      const remaining = input.maxResults - metrics.length
+      if (remaining <= 0) break
+      const rows = await session.selectRows(HISTORY_PAGE_SQL, [runs.get(runId), input.metricKey, remaining, 0])
+      for (const row of rows) metrics.push({ ...toMetric(input.metricKey, row), runId })
+    }
+    return metrics
+  })
+}
+
+async function resolveRunPks(db: SqlDatabase, session: Session, runIds: readonly string[]): Promise<Map<string, number>> {
+  const unique = [...new Set(runIds)]
+  if (unique.length === 0) return new Map()
+  const rows = await session.selectRows(`SELECT run_uuid, run_pk FROM runs WHERE run_uuid ${db.listSql}`, [
+    db.listParameter(unique),
+  ])
+  return new Map(rows.map((row) => [row[0] as string, Number(row[1])]))
+}
+
+/** Sorted distinct steps, as far as sampling needs to see them. */
+export interface StepSet {
+  /** How many steps are smaller than `value`. */
+  countBelow(value: number): number
+  /** The step at `index` in ascending order. */
+  at(index: number): number
+  readonly size: number
+}
+
+export function arrayStepSet(sortedDistinct: readonly number[]): StepSet {
+  return {
+    size: sortedDistinct.length,
+    at: (index) => sortedDistinct[index]!,
+    countBelow(value) {
+      let low = 0
+      let high = sortedDistinct.length
+      while (low < high) {
+        const middle = (low + high) >>> 1
+        if (sortedDistinct[middle]! < value) low = middle + 1
+        else high = middle
+      }
+      return low
+    },
+  }
+}
+
+/** The union of contiguous step ranges [min, max] (one per run whose steps have no gaps). */
+export function rangeStepSet(ranges: readonly { min: number; max: number }[]): StepSet {
+  const merged: { min: number; max: number }[] = []
+  for (const range of [...ranges].sort((a, b) => a.min - b.min)) {
+    const last = merged[merged.length - 1]
+    if (last && range.min <= last.max + 1) last.max = Math.max(last.max, range.max)
+    else merged.push({ ...range })
+  }
+  const size = merged.reduce((total, range) => total + range.max - range.min + 1, 0)
+  return {
+    size,
+    countBelow(value) {
+      let count = 0
+      for (const range of merged) {
+        if (value <= range.min) break
+        count += Math.min(value, range.max + 1) - range.min
+      }
+      return count
+    },
+    at(index) {
+      let remaining = index
+      for (const range of merged) {
+        const length = range.max - range.min + 1
+        if (remaining < length) return range.min + remaining
+        remaining -= length
+      }
+      throw new RangeError(`step index ${index} out of range`)
+    },
+  }
+}
+
+/**
+ * MLflow's bulk-interval step sampling (`get_metric_history_bulk_interval_impl` and
+ * `_get_sampled_steps_from_steps`), quirks included: positions `start + trunc(i * n / max)` are kept only
+ * while below `n`, the range's last step is always kept, and so are each run's first and last steps
+ * that fall in the range.
+ */
+export function sampleSteps(options: {
+  steps: StepSet
+  runRanges: readonly { min: number; max: number }[]
+  startStep?: number
+  endStep?: number
+  maxResults: number
+}): number[] {
+  const { steps, maxResults } = options
+  let { startStep, endStep } = options
+  if (startStep === undefined || endStep === undefined) {
+    startStep = 0
+    endStep = steps.size > 0 ? steps.at(steps.size - 1) : 0
+  }
+  const startIndex = steps.countBelow(startStep)
+  const endIndex = steps.countBelow(endStep + 1)
+  const sampled = new Set<number>()
+  if (endIndex - startIndex <= maxResults) {
+    for (let index = startIndex; index < endIndex; index++) sampled.add(steps.at(index))
+  } else {
+    const count = endIndex - startIndex
+    const interval = count / maxResults
+    for (let i = 0; i < maxResults; i++) {
+      const index = startIndex + Math.trunc(i * interval)
+      if (index < count) sampled.add(steps.at(index))
+    }
+    sampled.add(steps.at(endIndex - 1))
+  }
+  for (const range of options.runRanges) {
+    if (range.min >= startStep && range.min <= endStep) sampled.add(range.min)
+    if (range.max >= startStep && range.max <= endStep) sampled.add(range.max)
+  }
+  return [...sampled].sort((a, b) => a - b)
+}
+
+export async function getMetricHistoryBulkInterval(
+  db: SqlDatabase,
+  input: MetricHistoryBulkIntervalInput,
+): Promise<Metric[]> {
+  return db.read(async (session) => {
+    const runs = await resolveRunPks(db, session, input.runIds)
+    for (const runId of input.runIds) if (!runs.has(runId)) throw runNotFound(runId)
+    const pks = [...new Set(runs.values())]
+    if (pks.length === 0) return []
+    const statistics = await session.selectRows(
+      `SELECT run_pk, min_step, step, step_count FROM latest_metrics WHERE key = ? AND run_pk ${db.listSql}`,
+      [input.metricKey, db.listParameter(pks)],
+    )
+    const runRanges = statistics.map((row) => ({ min: Number(row[1]), max: Number(row[2]), count: Number(row[3]) }))
+    const contiguous = runRanges.every((range) => range.max - range.min + 1 === range.count)
+    let steps: StepSet
+    if (contiguous) {
+      steps = rangeStepSet(runRanges)
+    } else {
+      const rows = await session.selectRows(
+        `SELECT DISTINCT step FROM metrics WHERE key = ? AND run_pk ${db.listSql} ORDER BY step`,
+        [input.metricKey, db.listParameter(pks)],
+      )
+      steps = arrayStepSet(rows.map((row) => Number(row[0])))
+    }
+    const sampled = sampleSteps({
+      steps,
+      runRanges,
+      startStep: input.startStep,
+      endStep: input.endStep,
+      maxResults: input.maxResults,
+    })
+    if (sampled.length === 0) return []
+    const metrics: Metric[] = []
+    const pointsSql = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
+      AND step ${db.listSql} ORDER BY step, "timestamp", value LIMIT ?`
+    for (const runId of input.runIds) {
+      const rows = await session.selectRows(pointsSql, [
+        runs.get(runId),
+        input.metricKey,
+        db.listParameter(sampled),
+        BULK_INTERVAL_POINTS_PER_RUN,
+      ])
+      for (const row of rows) metrics.push({ ...toMetric(input.metricKey, row), runId })
+    }
+    return metrics
+  })
+}
