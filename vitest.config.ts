@@ -1,16 +1,17 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
-const src = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url))
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
 
 export default defineConfig({
   resolve: {
-    alias: {
-      '@cairn/core': src('core'),
-      '@cairn/store': src('store'),
-      '@cairn/server': src('server'),
-      '@cairn/sdk': src('sdk'),
-    },
+    alias: [
+      { find: /^@cairn\/sdk\/node$/, replacement: src('sdk/src/node.ts') },
+      ...['core', 'store', 'server', 'sdk'].map((name) => ({
+        find: new RegExp(`^@cairn/${name}$`),
+        replacement: src(`${name}/src/index.ts`),
+      })),
+    ],
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'tests/**/*.test.ts'],

@@ -243,7 +243,9 @@ async function main() {
         for (const server of order) {
           const reps = (result.phases[phaseName][server.name] ??= [])
           try {
+            const loadBefore = os.loadavg()[0]
             const measured = await phase.measure(ctx, server, rep)
+            measured.loadAvg1m = [loadBefore, os.loadavg()[0]]
             reps.push(measured)
             log(`phase ${phaseName}: ${server.name} rep ${rep + 1}/${options.runs}: ${brief(measured)}`)
           } catch (error) {
@@ -276,6 +278,7 @@ function brief(measured) {
   const round = (value) => (typeof value === 'number' ? Number(value.toPrecision(4)) : value)
   const parts = []
   for (const [key, value] of Object.entries(measured)) {
+    if (key === 'loadAvg1m') parts.push(`load=${value.map((load) => load.toFixed(1)).join('→')}`)
     if (Array.isArray(value) || value === undefined) continue
     parts.push(`${key}=${round(value)}`)
   }

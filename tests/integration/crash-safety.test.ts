@@ -8,7 +8,7 @@ import { type CairnProcess, sqliteUri, startCairn, tempDir } from './helpers/cai
 const CLIENTS = 4
 const METRICS_PER_BATCH = 40
 const MAX_BATCHES_PER_CLIENT = 2000
-const KILL_AFTER_ACKED_BATCHES = 60
+const KILL_AFTER_ACKED_BATCHES = 300
 const STREAM_TIME_LIMIT_MS = 20_000
 
 const servers: CairnProcess[] = []
@@ -121,7 +121,8 @@ describe('a server killed while clients stream log-batch', () => {
         }
         inFlight.delete(id)
         acknowledged.push(batch)
-        if (acknowledged.length >= KILL_AFTER_ACKED_BATCHES) void kill()
+        // Kill a moment later, at no particular point of any request.
+        if (acknowledged.length === KILL_AFTER_ACKED_BATCHES) setTimeout(() => void kill(), Math.random() * 20)
       }
     }
     const outcomes = await Promise.allSettled(Array.from({ length: CLIENTS }, (_, client) => stream(client)))

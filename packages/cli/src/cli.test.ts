@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -10,6 +10,7 @@ import { startServer } from '@cairn/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { localArtifactPath } from './commands/gc-command.js'
 import { parseDuration } from './parse-duration.js'
+import { buildProject } from './test-support/build-project.js'
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url))
 const BIN = join(REPO, 'packages/cli/dist/bin.js')
@@ -20,7 +21,7 @@ let server: { url: string; close(): Promise<void> }
 let client: CairnClient
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-b', 'packages/cli'], { cwd: REPO, stdio: 'pipe' })
+  await buildProject(REPO, 'packages/cli')
   directory = await mkdtemp(join(tmpdir(), 'cairn-cli-'))
   backendStoreUri = `sqlite:///${directory}/cli.db`
   server = await startServer({
@@ -72,9 +73,18 @@ describe('cairn', () => {
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/)
     const help = await cairn(['--help'])
     expect(help.code).toBe(0)
-    for (const command of ['server', 'db', 'experiments', 'runs', 'gc']) expect(help.stdout).toContain(command)
+    for (const command of ['server', 'db', 'experiments', 'runs', 'gc'])
+      expect(help.stdout).toContain(command)
     const serverHelp = await cairn(['server', '--help'])
-    for (const flag of ['--backend-store-uri', '--default-artifact-root', '--artifacts-destination', '--no-serve-artifacts', '--host', '--port', '--workers']) {
+    for (const flag of [
+      '--backend-store-uri',
+      '--default-artifact-root',
+      '--artifacts-destination',
+      '--no-serve-artifacts',
+      '--host',
+      '--port',
+      '--workers',
+    ]) {
       expect(serverHelp.stdout).toContain(flag)
     }
     expect((await cairn(['runs', 'list', '--help'])).stdout).toContain('--experiment-id')
@@ -96,9 +106,12 @@ describe('cairn experiments', () => {
     const id = /with id (\S+)/.exec(created.stdout)?.[1]
     expect((await client.getExperiment(id!)).name).toBe(name)
 
-    const json = await cairn(['experiments', 'create', '-n', unique('cli-json'), '--json', '--tracking-uri', server.url], {
-      MLFLOW_TRACKING_URI: 'http://127.0.0.1:1',
-    })
+    const json = await cairn(
+      ['experiments', 'create', '-n', unique('cli-json'), '--json', '--tracking-uri', server.url],
+      {
+        MLFLOW_TRACKING_URI: 'http://127.0.0.1:1',
+      },
+    )
     expect(json.code).toBe(0)
     const { experimentId } = JSON.parse(json.stdout) as { experimentId: string }
     expect((await client.getExperiment(experimentId)).lifecycleStage).toBe('active')
@@ -113,18 +126,24 @@ describe('cairn experiments', () => {
     expect(table.stdout).toContain(name)
 
     const json = await cairn(['experiments', 'list', '--json', '--filter', `name = '${name}'`])
-    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ experimentId, name, lifecycleStage: 'active' })])
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({ experimentId, name, lifecycleStage: 'active' }),
+    ])
   })
 
   it('renames, deletes and restores an experiment', async () => {
     const experimentId = await client.createExperiment({ name: unique('before') })
     const newName = unique('after')
-    expect((await cairn(['experiments', 'rename', '--experiment-id', experimentId, '--new-name', newName])).code).toBe(0)
+    expect(
+      (await cairn(['experiments', 'rename', '--experiment-id', experimentId, '--new-name', newName])).code,
+    ).toBe(0)
     expect((await client.getExperiment(experimentId)).name).toBe(newName)
 
     expect((await cairn(['experiments', 'delete', '-x', experimentId])).code).toBe(0)
     const deleted = await cairn(['experiments', 'list', '--view', 'deleted_only', '--json'])
-    expect((JSON.parse(deleted.stdout) as Experiment[]).map((experiment) => experiment.experimentId)).toContain(experimentId)
+    expect(
+      (JSON.parse(deleted.stdout) as Experiment[]).map((experiment) => experiment.experimentId),
+    ).toContain(experimentId)
 
     expect((await cairn(['experiments', 'restore', '-x', experimentId])).code).toBe(0)
     expect((await client.getExperiment(experimentId)).lifecycleStage).toBe('active')
@@ -164,7 +183,10 @@ describe('cairn runs', () => {
     expect(lines[3]).toContain(first.info.runId)
 
     const json = await cairn(['runs', 'list', '-x', experimentId, '--json'])
-    expect((JSON.parse(json.stdout) as Run[]).map((run) => run.info.runId)).toEqual([second.info.runId, first.info.runId])
+    expect((JSON.parse(json.stdout) as Run[]).map((run) => run.info.runId)).toEqual([
+      second.info.runId,
+      first.info.runId,
+    ])
 
     const described = await cairn(['runs', 'describe', '--run-id', first.info.runId])
     expect(described.code).toBe(0)
@@ -172,7 +194,9 @@ describe('cairn runs', () => {
     expect(described.stdout).toContain('rmse')
     expect(described.stdout).toContain('RUNNING')
 
-    const describedJson = JSON.parse((await cairn(['runs', 'describe', '-r', first.info.runId, '--json'])).stdout) as Run
+    const describedJson = JSON.parse(
+      (await cairn(['runs', 'describe', '-r', first.info.runId, '--json'])).stdout,
+    ) as Run
     expect(describedJson.info.runId).toBe(first.info.runId)
     expect(describedJson.data.params).toEqual([{ key: 'lr', value: '0.01' }])
     expect(describedJson.data.metrics[0]).toMatchObject({ key: 'rmse', value: 0.25, step: 3 })
@@ -220,7 +244,9 @@ describe('cairn gc', () => {
     expect(result.stdout).toContain(`Experiment with ID ${goneExperiment} has been permanently deleted.`)
     await expect(client.getRun(removed.info.runId)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' })
     await expect(client.getRun(goneRun.info.runId)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' })
-    await expect(client.getExperiment(goneExperiment)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' })
+    await expect(client.getExperiment(goneExperiment)).rejects.toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+    })
     expect(existsSync(artifacts!)).toBe(false)
     expect((await client.getRun(kept.info.runId)).info.lifecycleStage).toBe('active')
   })
@@ -233,7 +259,13 @@ describe('cairn gc', () => {
     await client.deleteRun(first.info.runId)
     await client.deleteRun(second.info.runId)
 
-    const refused = await cairn(['gc', '--backend-store-uri', backendStoreUri, '--run-ids', `${first.info.runId},${active.info.runId}`])
+    const refused = await cairn([
+      'gc',
+      '--backend-store-uri',
+      backendStoreUri,
+      '--run-ids',
+      `${first.info.runId},${active.info.runId}`,
+    ])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain(`Run ${active.info.runId} is not in \`deleted\` lifecycle stage`)
     expect((await client.getRun(first.info.runId)).info.lifecycleStage).toBe('deleted')
@@ -244,9 +276,34 @@ describe('cairn gc', () => {
     expect((await client.getRun(second.info.runId)).info.lifecycleStage).toBe('deleted')
   })
 
+  it('draws a progress bar on a terminal and prints a summary instead of one line per run', async () => {
+    const experimentId = await client.createExperiment({ name: unique('gc-tty') })
+    const { info } = await client.createRun({ experimentId })
+    await client.deleteRun(info.runId)
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} gc --backend-store-uri ${JSON.stringify(backendStoreUri)} --run-ids ${info.runId}`
+    // `script` runs the command on a pseudo-terminal, so stderr is a TTY.
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(0)
+    expect(output).toMatch(/gc \[.*\] 1\/1/)
+    expect(output).toContain('Permanently deleted 1 run and 0 experiments.')
+    expect(output).not.toContain('has been permanently deleted')
+    await expect(client.getRun(info.runId)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' })
+  })
+
   it('refuses active experiments given by id and malformed ages', async () => {
     const experimentId = await client.createExperiment({ name: unique('gc-active') })
-    const refused = await cairn(['gc', '--backend-store-uri', backendStoreUri, '--experiment-ids', experimentId])
+    const refused = await cairn([
+      'gc',
+      '--backend-store-uri',
+      backendStoreUri,
+      '--experiment-ids',
+      experimentId,
+    ])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain('not in the deleted lifecycle stage')
     const malformed = await cairn(['gc', '--backend-store-uri', backendStoreUri, '--older-than', 'soon'])
@@ -266,7 +323,16 @@ describe('cairn db upgrade and server', () => {
   it('serves the REST API until it receives SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      [BIN, 'server', '--backend-store-uri', `sqlite:///${directory}/served.db`, '--default-artifact-root', join(directory, 'served'), '--port', '0'],
+      [
+        BIN,
+        'server',
+        '--backend-store-uri',
+        `sqlite:///${directory}/served.db`,
+        '--default-artifact-root',
+        join(directory, 'served'),
+        '--port',
+        '0',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
     let stderr = ''

@@ -66,9 +66,11 @@ export interface CairnClientOptions {
 
 /** `experiments/create`. */
 export interface CreateExperimentRequest {
+  /** Experiment name, unique among experiments (deleted ones included). */
   name: string
   /** Where the experiment's run artifacts go; the server's default artifact root when absent. */
   artifactLocation?: string
+  /** Tags to set, as a list or a key → value object. */
   tags?: TagsInput
 }
 
@@ -82,31 +84,41 @@ export interface SearchExperimentsRequest {
   orderBy?: string[]
   /** Default `ACTIVE_ONLY`. */
   viewType?: ViewType
+  /** Token of the page to fetch, from a previous answer. */
   pageToken?: string
 }
 
 /** An answer of `experiments/search`. */
 export interface SearchExperimentsResponse {
+  /** The experiments of this page. */
   experiments: Experiment[]
+  /** Token of the next page; absent on the last page. */
   nextPageToken?: string
 }
 
 /** `experiments/update` (a rename). */
 export interface UpdateExperimentRequest {
+  /** Id of the experiment. */
   experimentId: string
+  /** The new name. */
   newName: string
 }
 
 /** `experiments/set-experiment-tag`. */
 export interface SetExperimentTagRequest {
+  /** Id of the experiment. */
   experimentId: string
+  /** The key. */
   key: string
+  /** The value. */
   value: string
 }
 
 /** `experiments/delete-experiment-tag`. */
 export interface DeleteExperimentTagRequest {
+  /** Id of the experiment. */
   experimentId: string
+  /** The key. */
   key: string
 }
 
@@ -120,19 +132,25 @@ export interface CreateRunRequest {
   runName?: string
   /** Milliseconds since the epoch; default now. */
   startTime?: number
+  /** Tags to set, as a list or a key → value object. */
   tags?: TagsInput
 }
 
 /** `runs/update`: only the given fields change. */
 export interface UpdateRunRequest {
+  /** Id of the run. */
   runId: string
+  /** New status, e.g. `FINISHED`. */
   status?: RunStatus
+  /** End time in milliseconds since the epoch. */
   endTime?: number
+  /** New run name (kept in sync with the `mlflow.runName` tag). */
   runName?: string
 }
 
 /** `runs/search`. */
 export interface SearchRunsRequest {
+  /** Experiments to search in. */
   experimentIds: string[]
   /** e.g. `metrics.rmse < 1 AND params.model = 'tree'`. */
   filter?: string
@@ -142,68 +160,93 @@ export interface SearchRunsRequest {
   maxResults?: number
   /** e.g. `['metrics.rmse ASC', 'start_time DESC']`. */
   orderBy?: string[]
+  /** Token of the page to fetch, from a previous answer. */
   pageToken?: string
 }
 
 /** An answer of `runs/search`. */
 export interface SearchRunsResponse {
+  /** The runs of this page. */
   runs: Run[]
+  /** Token of the next page; absent on the last page. */
   nextPageToken?: string
 }
 
 /** A metric point to log; `timestamp` defaults to now and `step` to 0. */
 export interface MetricInput {
+  /** The key. */
   key: string
   /** Any number, NaN and ±Infinity included (the server clamps infinities). */
   value: number
+  /** Milliseconds since the epoch; default now. */
   timestamp?: number
+  /** Training step; default 0. */
   step?: number
+  /** Dataset the metric was computed on. */
   datasetName?: string
+  /** Digest of that dataset. */
   datasetDigest?: string
+  /** Logged model the metric belongs to. */
   modelId?: string
 }
 
 /** `runs/log-metric`. */
 export interface LogMetricRequest extends MetricInput {
+  /** Id of the run. */
   runId: string
 }
 
 /** `runs/log-parameter` and `runs/set-tag`. */
 export interface RunKeyValueRequest {
+  /** Id of the run. */
   runId: string
+  /** The key. */
   key: string
+  /** The value. */
   value: string
 }
 
 /** `runs/delete-tag`. */
 export interface DeleteTagRequest {
+  /** Id of the run. */
   runId: string
+  /** The key. */
   key: string
 }
 
 /** `runs/log-batch`: at most 1000 metrics, 100 params, 100 tags (1000 entities, 1 MB) per call. */
 export interface LogBatchRequest {
+  /** Id of the run. */
   runId: string
+  /** Metric points (timestamp defaults to now, step to 0). */
   metrics?: MetricInput[]
+  /** Params (write-once; another value for a logged key is refused). */
   params?: Param[]
+  /** Tags to set (upserts). */
   tags?: Tag[]
 }
 
 /** `runs/log-inputs`. */
 export interface LogInputsRequest {
+  /** Id of the run. */
   runId: string
+  /** Datasets used, with input tags such as `mlflow.data.context`. */
   datasets?: DatasetInput[]
+  /** Logged models the run used. */
   models?: ModelInput[]
 }
 
 /** `runs/outputs`. */
 export interface LogOutputsRequest {
+  /** Id of the run. */
   runId: string
+  /** Logged models the run produced, with the step they were produced at. */
   models: ModelOutput[]
 }
 
 /** `runs/log-model`. */
 export interface LogModelRequest {
+  /** Id of the run. */
   runId: string
   /** The MLmodel document, as a JSON string or an object to serialise. */
   modelJson: string | Record<string, unknown>
@@ -211,16 +254,21 @@ export interface LogModelRequest {
 
 /** `metrics/get-history`. */
 export interface GetMetricHistoryRequest {
+  /** Id of the run. */
   runId: string
+  /** Key of the metric. */
   metricKey: string
   /** Page size; every point when absent. */
   maxResults?: number
+  /** Token of the page to fetch, from a previous answer. */
   pageToken?: string
 }
 
 /** An answer of `metrics/get-history`. */
 export interface GetMetricHistoryResponse {
+  /** Metric points (timestamp defaults to now, step to 0). */
   metrics: Metric[]
+  /** Token of the next page; absent on the last page. */
   nextPageToken?: string
 }
 
@@ -228,6 +276,7 @@ export interface GetMetricHistoryResponse {
 export interface GetMetricHistoryBulkIntervalRequest {
   /** 1 to 100 runs. */
   runIds: string[]
+  /** Key of the metric. */
   metricKey: string
   /** Give both or neither. */
   startStep?: number
@@ -240,6 +289,7 @@ export interface GetMetricHistoryBulkIntervalRequest {
 export interface GetMetricHistoryBulkRequest {
   /** 1 to 100 runs. */
   runIds: string[]
+  /** Key of the metric. */
   metricKey: string
   /** At most 25000 (the default). */
   maxResults?: number

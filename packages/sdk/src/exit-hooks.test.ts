@@ -1,9 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CairnClient } from './cairn-client.js'
+import { buildProject } from './test-support/build-project.js'
 import { startTestServer, type TestServer, uniqueName } from './test-support/test-server.js'
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url))
@@ -13,7 +14,7 @@ let server: TestServer
 let client: CairnClient
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-b', 'packages/sdk'], { cwd: REPO, stdio: 'pipe' })
+  await buildProject(REPO, 'packages/sdk')
   server = await startTestServer()
   client = new CairnClient({ trackingUri: server.url })
 }, 120_000)

@@ -21,6 +21,7 @@ export interface HttpClientOptions {
   token?: string
   /** With `password`, sent as HTTP Basic authentication (ignored when `token` is set). */
   username?: string
+  /** With `username`, sent as HTTP Basic authentication. */
   password?: string
   /** Extra headers sent with every request. */
   headers?: Record<string, string>
@@ -34,6 +35,7 @@ export interface HttpClientOptions {
 
 /** One call to the REST API. */
 export interface HttpRequest {
+  /** HTTP method; GET sends `query`, the others send `body` as JSON. */
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   /** Path below the tracking URI, e.g. `/api/2.0/mlflow/runs/create`. */
   path: string
@@ -51,6 +53,7 @@ const DEFAULT_TIMEOUT_MS = 120_000
  * exponential backoff and jitter (honouring `Retry-After`), and error bodies turned into `MlflowError`.
  */
 export class HttpClient {
+  /** The tracking URI without trailing slashes. */
   readonly baseUrl: string
   private readonly headers: Record<string, string>
   private readonly timeoutMs: number

@@ -1,5 +1,6 @@
 /** One page of a paged search. */
 export interface Page<T> {
+  /** The items of this page. */
   items: T[]
   /** Token of the next page; absent on the last page. */
   nextPageToken?: string
@@ -13,6 +14,7 @@ export interface Page<T> {
  * const all = await client.searchRunsAll({ experimentIds: ['0'] }).toArray()
  */
 export class PagedIterable<T> implements AsyncIterable<T> {
+  /** @param fetchPage answers the page of a token (`undefined` for the first page). */
   constructor(private readonly fetchPage: (pageToken: string | undefined) => Promise<Page<T>>) {}
 
   /** Iterates over whole pages. */
@@ -25,6 +27,7 @@ export class PagedIterable<T> implements AsyncIterable<T> {
     } while (token)
   }
 
+  /** Iterates over every item of every page. */
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     for await (const page of this.pages()) yield* page
   }

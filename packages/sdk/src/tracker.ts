@@ -22,6 +22,7 @@ export interface StartRunOptions {
   experimentName?: string
   /** Resumes this existing run (sets it RUNNING again) instead of creating one. */
   runId?: string
+  /** Name of the new run; the server generates one when absent. */
   runName?: string
   /** User tags; they override the system tags (`mlflow.user`, `mlflow.source.*`). */
   tags?: Record<string, string>
@@ -64,7 +65,9 @@ export interface TrackerOptions extends CairnClientOptions {
  * })
  */
 export class Tracker implements RunOwner {
+  /** The REST client runs are created and ended with. */
   readonly client: CairnClient
+  /** The queue that batches the writes of every run of this tracker. */
   readonly queue: LogQueue
   private readonly stack: ActiveRun[] = []
   private activeExperimentId: string | undefined

@@ -37,12 +37,14 @@ export interface WireTag {
 }
 
 type Lenient<T> = { [K in keyof T]?: T[K] | undefined }
-type WireExperiment = Lenient<ExperimentJson> & { experiment_id: string }
-type WireMetric = Lenient<MetricJson & MetricWithRunIdJson> & { key: string }
-type WireRunInfo = Lenient<RunInfoJson>
-type WireRun = { info: WireRunInfo } & Lenient<Omit<RunJson, 'info'>>
-
-export type { WireExperiment, WireMetric, WireRun, WireRunInfo }
+/** An experiment as a server may send it (every field but the id may be missing). */
+export type WireExperiment = Lenient<ExperimentJson> & { experiment_id: string }
+/** A metric point as a server may send it. */
+export type WireMetric = Lenient<MetricJson & MetricWithRunIdJson> & { key: string }
+/** Run info as a server may send it. */
+export type WireRunInfo = Lenient<RunInfoJson>
+/** A run as a server may send it. */
+export type WireRun = { info: WireRunInfo } & Lenient<Omit<RunJson, 'info'>>
 
 function int(value: number | string | undefined | null, fallback = 0): number {
   if (value === null) return fallback
@@ -50,14 +52,17 @@ function int(value: number | string | undefined | null, fallback = 0): number {
   return typeof value === 'number' ? value : Number(value)
 }
 
+/** A wire tag/param as a domain `Tag`. */
 export function toTag(wire: WireTag): Tag {
   return { key: wire.key, value: wire.value ?? '' }
 }
 
+/** A domain tag/param as wire JSON. */
 export function fromTag(tag: Tag): { key: string; value: string } {
   return { key: tag.key, value: tag.value }
 }
 
+/** A wire experiment as a domain `Experiment`. */
 export function toExperiment(wire: WireExperiment): Experiment {
   return {
     experimentId: String(wire.experiment_id),
@@ -70,6 +75,7 @@ export function toExperiment(wire: WireExperiment): Experiment {
   }
 }
 
+/** A wire metric point as a domain `Metric` (NaN strings decoded). */
 export function toMetric(wire: WireMetric): Metric {
   const metric: Metric = {
     key: wire.key,
@@ -84,6 +90,7 @@ export function toMetric(wire: WireMetric): Metric {
   return metric
 }
 
+/** A domain metric point as wire JSON (NaN and infinities as strings). */
 export function fromMetric(metric: Metric): MetricJson {
   const wire: MetricJson = {
     key: metric.key,
@@ -97,6 +104,7 @@ export function fromMetric(metric: Metric): MetricJson {
   return wire
 }
 
+/** Wire run info as a domain `RunInfo`. */
 export function toRunInfo(wire: WireRunInfo): RunInfo {
   const info: RunInfo = {
     runId: wire.run_id ?? wire.run_uuid ?? '',
@@ -112,6 +120,7 @@ export function toRunInfo(wire: WireRunInfo): RunInfo {
   return info
 }
 
+/** A wire dataset as a domain `Dataset`. */
 export function toDataset(wire: DatasetJson): Dataset {
   const dataset: Dataset = {
     name: wire.name,
@@ -124,6 +133,7 @@ export function toDataset(wire: DatasetJson): Dataset {
   return dataset
 }
 
+/** A domain dataset as wire JSON. */
 export function fromDataset(dataset: Dataset): DatasetJson {
   const wire: DatasetJson = {
     name: dataset.name,
@@ -136,22 +146,27 @@ export function fromDataset(dataset: Dataset): DatasetJson {
   return wire
 }
 
+/** A wire dataset input as a domain `DatasetInput`. */
 export function toDatasetInput(wire: DatasetInputJson): DatasetInput {
   return { dataset: toDataset(wire.dataset), tags: (wire.tags ?? []).map(toTag) }
 }
 
+/** A domain dataset input as wire JSON. */
 export function fromDatasetInput(input: DatasetInput): DatasetInputJson {
   return { dataset: fromDataset(input.dataset), tags: input.tags.map(fromTag) }
 }
 
+/** A model input as wire JSON. */
 export function fromModelInput(input: ModelInput): { model_id: string } {
   return { model_id: input.modelId }
 }
 
+/** A model output as wire JSON. */
 export function fromModelOutput(output: ModelOutput): { model_id: string; step: number } {
   return { model_id: output.modelId, step: output.step }
 }
 
+/** A wire run as a domain `Run`. */
 export function toRun(wire: WireRun): Run {
   return {
     info: toRunInfo(wire.info),
@@ -173,6 +188,7 @@ export function toRun(wire: WireRun): Run {
   }
 }
 
+/** A wire dataset summary as a domain `DatasetSummary`. */
 export function toDatasetSummary(wire: DatasetSummaryJson): DatasetSummary {
   const summary: DatasetSummary = {
     experimentId: String(wire.experiment_id),

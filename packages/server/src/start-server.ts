@@ -4,7 +4,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import type { TrackingStore } from '@cairn/store'
-import { openTrackingStore } from '@cairn/store'
+import { createTrackingStore } from '@cairn/store'
 import { serve } from '@hono/node-server'
 import type { ServerLogger } from './app.js'
 import { createApp } from './app.js'
@@ -121,7 +121,7 @@ async function startSingleServer(
   serverOptions: ServerOptions,
 ): Promise<RunningServer> {
   const logger = serverOptions.logger ?? console
-  const store: TrackingStore = await openTrackingStore(options.backendStoreUri, {
+  const store: TrackingStore = await createTrackingStore(options.backendStoreUri, {
     defaultArtifactRoot: options.defaultArtifactRoot,
   })
   let server: Server
@@ -147,7 +147,7 @@ async function startSingleServer(
 async function startCluster(options: ResolvedOptions, serverOptions: ServerOptions): Promise<RunningServer> {
   const logger = serverOptions.logger ?? console
   // Open the store once first, so its migrations run in one process before the workers start.
-  const store = await openTrackingStore(options.backendStoreUri, {
+  const store = await createTrackingStore(options.backendStoreUri, {
     defaultArtifactRoot: options.defaultArtifactRoot,
   })
   await store.close()

@@ -134,6 +134,13 @@ export interface TrackingStore {
   getMetricHistory(input: MetricHistoryInput): Promise<Page<Metric>>
   /** Every point of a metric, in (timestamp, step, value) order, without materialising them all. */
   streamMetricHistory(runId: string, metricKey: string): AsyncIterable<Metric[]>
+  /**
+   * The same points already encoded as MLflow's wire JSON by the database (the fast path for large
+   * histories): each chunk is comma-separated `{"key","value","timestamp","step"}` objects with NaN as
+   * `"NaN"`, so `'{"metrics":[' + chunks.join(',') + ']}'` is a complete get-history answer.
+   * Throws RESOURCE_DOES_NOT_EXIST for an unknown run before yielding anything.
+   */
+  streamMetricHistoryJson(runId: string, metricKey: string): AsyncIterable<string>
   getMetricHistoryBulk(input: MetricHistoryBulkInput): Promise<Metric[]>
   getMetricHistoryBulkInterval(input: MetricHistoryBulkIntervalInput): Promise<Metric[]>
   searchDatasets(experimentIds: string[]): Promise<DatasetSummary[]>

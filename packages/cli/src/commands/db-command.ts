@@ -8,7 +8,8 @@ export function dbCommand(): Command {
     .description('Upgrade the schema of a tracking database to the latest version.')
     .argument('<url>', 'database URI, e.g. sqlite:///mlflow.db or postgresql://user@host/db')
     .action(async (url: string) => {
-      await migrateToLatest(url)
+      const applied = await migrateToLatest(url)
+      for (const migration of applied) process.stdout.write(`Applied migration ${migration}\n`)
       process.stdout.write(`Database schema of ${redact(url)} is up to date.\n`)
     })
   return db

@@ -2,7 +2,7 @@ import type { Experiment, ViewType } from '@cairn/core'
 import { CairnClient } from '@cairn/sdk'
 import { Command } from 'commander'
 import { formatTable, formatTime, toJson } from '../format.js'
-import { jsonOption, trackingUriOption, viewOption } from '../options.js'
+import { jsonOption, parseInteger, trackingUriOption, viewOption } from '../options.js'
 
 interface ClientOptions {
   trackingUri?: string
@@ -40,7 +40,7 @@ export function experimentsCommand(): Command {
     .addOption(viewOption())
     .option('--filter <filter>', 'search filter, e.g. "name LIKE \'fraud%\'"')
     .option('--order-by <clause...>', "ordering, e.g. 'name ASC'")
-    .option('--max-results <n>', 'stop after this many experiments', Number)
+    .option('--max-results <n>', 'stop after this many experiments', parseInteger('--max-results'))
     .addOption(trackingUriOption())
     .addOption(jsonOption())
     .action(
@@ -59,6 +59,7 @@ export function experimentsCommand(): Command {
           viewType: options.view.toUpperCase() as ViewType,
           filter: options.filter,
           orderBy: options.orderBy,
+          maxResults: Math.min(options.maxResults ?? 1000, 1000) || 1,
         })) {
           if (options.maxResults !== undefined && found.length >= options.maxResults) break
           found.push(experiment)

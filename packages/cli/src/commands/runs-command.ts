@@ -2,7 +2,7 @@ import type { Run, ViewType } from '@cairn/core'
 import { CairnClient } from '@cairn/sdk'
 import { Command, Option } from 'commander'
 import { formatTable, formatTime, toJson } from '../format.js'
-import { jsonOption, trackingUriOption, viewOption } from '../options.js'
+import { jsonOption, parseInteger, trackingUriOption, viewOption } from '../options.js'
 
 interface ClientOptions {
   trackingUri?: string
@@ -16,12 +16,14 @@ export function runsCommand(): Command {
     .command('list')
     .description('List the runs of an experiment, newest first.')
     .addOption(
-      new Option('-x, --experiment-id <id>', 'experiment whose runs to list').env('MLFLOW_EXPERIMENT_ID').makeOptionMandatory(),
+      new Option('-x, --experiment-id <id>', 'experiment whose runs to list')
+        .env('MLFLOW_EXPERIMENT_ID')
+        .makeOptionMandatory(),
     )
     .addOption(viewOption())
     .option('--filter <filter>', 'search filter, e.g. "metrics.rmse < 1 AND params.model = \'tree\'"')
     .option('--order-by <clause...>', "ordering, e.g. 'metrics.rmse ASC'")
-    .option('--max-results <n>', 'stop after this many runs', Number)
+    .option('--max-results <n>', 'stop after this many runs', parseInteger('--max-results'))
     .addOption(trackingUriOption())
     .addOption(jsonOption())
     .action(
@@ -42,6 +44,7 @@ export function runsCommand(): Command {
           runViewType: options.view.toUpperCase() as ViewType,
           filter: options.filter,
           orderBy: options.orderBy,
+          maxResults: Math.min(options.maxResults ?? 1000, 1000) || 1,
         })) {
           if (options.maxResults !== undefined && found.length >= options.maxResults) break
           found.push(run)

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { startServer } from '@cairn/server'
 import { Command, Option } from 'commander'
 import { parseInteger } from '../options.js'
@@ -51,7 +52,9 @@ export function serverCommand(): Command {
         port: options.port,
         workers: options.workers,
       })
-      process.stderr.write(`Cairn tracking server listening at ${server.url} (Ctrl-C to stop)\n`)
+      // With --workers, each worker re-runs this command; only the primary speaks.
+      if (cluster.isPrimary)
+        process.stderr.write(`Cairn tracking server listening at ${server.url} (Ctrl-C to stop)\n`)
     })
 }
 

@@ -675,6 +675,10 @@ describe('parseSearchFilter: AND, OR and parentheses', () => {
     expect(runs("params.a='1'and params.b='2'")).toEqual(and(a, b))
   })
 
+  it('reads a juxtaposed IS NULL clause as AND (where MLflow folds the previous clause into the key)', () => {
+    expect(runs("params.a = '1' tags.t IS NULL")).toEqual(and(a, comparison('tag', 't', 'IS NULL', null)))
+  })
+
   it.each([
     ["params.a = '1' OR", 'expected a condition before the end of the input'],
     ["OR params.a = '1'", "expected a condition before 'OR'"],

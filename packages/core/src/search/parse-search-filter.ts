@@ -2,8 +2,14 @@ import { invalidParameter } from '../errors.js'
 import type { Comparison, FilterExpression } from './ast.js'
 import { type Token, tokenize } from './lexer.js'
 import { evaluatePythonStrings } from './python-literals.js'
-import { type PendingComparison, type RawValue, rulesFor, type SearchTarget } from './search-target.js'
-import { describe, quoted, TokenCursor } from './token-cursor.js'
+import {
+  type PendingComparison,
+  type RawIdentifier,
+  type RawValue,
+  rulesFor,
+  type SearchTarget,
+} from './search-target.js'
+import { describeToken, quoted, TokenCursor } from './token-cursor.js'
 
 /** Longest filter string accepted, in UTF-16 code units (room for an IN list of ~2,500 run ids). */
 export const MAX_SEARCH_FILTER_LENGTH = 100_000
@@ -14,7 +20,7 @@ export const MAX_SEARCH_FILTER_DEPTH = 50
 type RawNode = { kind: 'comparison'; index: number } | { kind: 'and' | 'or'; operands: RawNode[] }
 
 interface RawComparison {
-  identifier: ReturnType<TokenCursor['readIdentifier']>
+  identifier: RawIdentifier
   comparator: string
   value: RawValue
 }
@@ -56,7 +62,7 @@ export function parseSearchFilter(
       `Filter string is too long: ${filter.length} characters, the maximum is ${MAX_SEARCH_FILTER_LENGTH}`,
     )
   }
-  if (filter.trim() === '') throw invalidParameter(`Invalid filter '${filter}'. Could not be parsed.`)
+  if (filter.trim() === '') throw invalidParameter(`Invalid filter ${quoted(filter)}. Could not be parsed.`)
 
   const fail = (detail: string, position: number): never => {
     throw invalidParameter(`Invalid clause(s) in filter string: ${detail} at position ${position}`)
@@ -110,7 +116,7 @@ class FilterParser {
   parse(): RawNode | undefined {
     const tree = this.parseDisjunction()
     const rest = this.cursor.peek()
-    if (rest.kind !== 'end') this.cursor.fail(`unexpected ${describe(rest)}`, rest.start)
+    if (rest.kind !== 'end') this.cursor.fail(`unexpected ${describeToken(rest)}`, rest.start)
     return tree
   }
 
@@ -122,7 +128,7 @@ class FilterParser {
     for (;;) {
       const token = this.cursor.peek()
       if (operand === undefined)
-        this.cursor.fail(`expected a condition before ${describe(token)}`, token.start)
+        this.cursor.fail(`expected a condition before ${describeToken(token)}`, token.start)
       operands.push(operand)
       if (!this.cursor.isKeyword(token, 'OR')) break
       this.cursor.next()
@@ -157,7 +163,7 @@ class FilterParser {
     const close = this.cursor.peek()
     if (close.kind !== 'right-paren') {
       this.cursor.fail(
-        `expected ')' to close the '(' at position ${open.start} but found ${describe(close)}`,
+        `expected ')' to close the '(' at position ${open.start} but found ${describeToken(close)}`,
         close.start,
       )
     }
@@ -193,7 +199,10 @@ class FilterParser {
         comparator = `NOT ${nextWord}`
         value = this.parseValue(next)
       } else {
-        return this.cursor.fail(`expected IN or LIKE after 'NOT' but found ${describe(next)}`, next.start)
+        return this.cursor.fail(
+          `expected IN or LIKE after 'NOT' but found ${describeToken(next)}`,
+          next.start,
+        )
       }
     } else if (word === 'IS') {
       const next = this.cursor.next()
@@ -202,19 +211,19 @@ class FilterParser {
       } else if (this.cursor.isKeyword(next, 'NOT')) {
         const last = this.cursor.next()
         if (!this.cursor.isKeyword(last, 'NULL')) {
-          return this.cursor.fail(`expected NULL after 'IS NOT' but found ${describe(last)}`, last.start)
+          return this.cursor.fail(`expected NULL after 'IS NOT' but found ${describeToken(last)}`, last.start)
         }
         comparator = 'IS NOT NULL'
       } else {
         return this.cursor.fail(
-          `expected NULL or NOT NULL after 'IS' but found ${describe(next)}`,
+          `expected NULL or NOT NULL after 'IS' but found ${describeToken(next)}`,
           next.start,
         )
       }
       value = { kind: 'none', text: '' }
     } else {
       return this.cursor.fail(
-        `expected a comparator after ${quoted(identifier.text)} but found ${describe(token)}`,
+        `expected a comparator after ${quoted(identifier.text)} but found ${describeToken(token)}`,
         token.start,
       )
     }
@@ -241,7 +250,7 @@ class FilterParser {
         return this.parseList(after)
       default:
         return this.cursor.fail(
-          `expected a value after '${after.text}' but found ${describe(token)}`,
+          `expected a value after '${after.text}' but found ${describeToken(token)}`,
           token.start,
         )
     }
@@ -251,7 +260,10 @@ class FilterParser {
   private parseList(after: Token): RawValue {
     const open = this.cursor.next()
     if (open.kind !== 'left-paren') {
-      return this.cursor.fail(`expected '(' after '${after.text}' but found ${describe(open)}`, open.start)
+      return this.cursor.fail(
+        `expected '(' after '${after.text}' but found ${describeToken(open)}`,
+        open.start,
+      )
     }
     const items: (string | null)[] = []
     let current: string | null | undefined

@@ -16,9 +16,8 @@ export class TokenCursor {
     readonly fail: SyntaxErrorReporter,
   ) {}
 
-  peek(offset = 0): Token {
-    const last = this.tokens[this.tokens.length - 1] as Token
-    return this.tokens[Math.min(this.index + offset, this.tokens.length - 1)] ?? last
+  peek(): Token {
+    return this.tokens[Math.min(this.index, this.tokens.length - 1)] as Token
   }
 
   next(): Token {
@@ -52,7 +51,8 @@ export class TokenCursor {
    */
   readIdentifier(source: string): RawIdentifier {
     const first = this.peek()
-    if (!this.startsIdentifier(first)) this.fail(`expected a key but found ${describe(first)}`, first.start)
+    if (!this.startsIdentifier(first))
+      this.fail(`expected a key but found ${describeToken(first)}`, first.start)
     const parts: Token[] = [this.next()]
     while (this.peek().kind === 'dot' && !this.peek().spaceBefore) {
       const dot = this.next()
@@ -63,7 +63,7 @@ export class TokenCursor {
         part.kind === 'double-quoted' ||
         part.kind === 'single-quoted'
       if (!isPart || part.spaceBefore)
-        this.fail(`expected a key after '.' but found ${describe(part)}`, dot.start)
+        this.fail(`expected a key after '.' but found ${describeToken(part)}`, dot.start)
       parts.push(this.next())
     }
     const last = parts[parts.length - 1] as Token
@@ -88,7 +88,7 @@ function nameOf(token: Token): string {
 }
 
 /** How a token is named in syntax errors. */
-export function describe(token: Token): string {
+export function describeToken(token: Token): string {
   return token.kind === 'end' ? 'the end of the input' : quoted(token.text)
 }
 

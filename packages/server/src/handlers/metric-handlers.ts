@@ -5,7 +5,6 @@ import type {
   GetMetricHistoryBulkResponse,
   GetMetricHistoryRequest,
   GetMetricHistoryResponse,
-  Metric,
 } from '@cairn/core'
 import type { HandlerContext } from '../routes/route-definition.js'
 import { toMetricJson, toMetricWithRunIdJson } from './wire-json.js'
@@ -17,7 +16,7 @@ export async function getMetricHistory(
   { services }: HandlerContext,
 ): Promise<GetMetricHistoryResponse | Response> {
   if (request.max_results === undefined && request.page_token === undefined) {
-    return streamMetricHistory(services.metrics.streamMetricHistory(request.run_id, request.metric_key))
+    return streamMetricHistory(services.metrics.streamMetricHistoryJson(request.run_id, request.metric_key))
   }
   const page = await services.metrics.getMetricHistory({
     runId: request.run_id,
@@ -32,37 +31,32 @@ export async function getMetricHistory(
 }
 
 /**
- * Writes `{"metrics":[…]}` chunk by chunk, so a history of millions of points never sits in
- * memory as one string. The first chunk is read before answering, so a failure (such as an
- * unknown run) still becomes an ordinary error answer.
+ * Writes `{"metrics":[…]}` chunk by chunk (the store renders each chunk as wire JSON), so a
+ * history of millions of points never sits in memory as one string. The first chunk is read
+ * before answering, so a failure still becomes an ordinary error answer.
  */
-async function streamMetricHistory(chunks: AsyncIterable<Metric[]>): Promise<Response> {
+async function streamMetricHistory(chunks: AsyncIterable<string>): Promise<Response> {
   const iterator = chunks[Symbol.asyncIterator]()
-  let first = await iterator.next()
-  while (!first.done && first.value.length === 0) first = await iterator.next()
+  const first = await iterator.next()
   if (first.done) return new Response('{}', { headers: JSON_HEADERS })
 
   const encoder = new TextEncoder()
-  let pending: Metric[] | undefined = first.value
-  let opened = false
+  let pending: string | undefined = `{"metrics":[${first.value}`
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        let batch = pending
-        pending = undefined
-        while (!batch) {
-          const next = await iterator.next()
-          if (next.done) {
-            controller.enqueue(encoder.encode(']}'))
-            controller.close()
-            return
-          }
-          if (next.value.length > 0) batch = next.value
+        if (pending !== undefined) {
+          controller.enqueue(encoder.encode(pending))
+          pending = undefined
+          return
         }
-        const items = JSON.stringify(batch.map(toMetricJson))
-        const prefix = opened ? ',' : '{"metrics":['
-        opened = true
-        controller.enqueue(encoder.encode(prefix + items.slice(1, -1)))
+        const next = await iterator.next()
+        if (next.done) {
+          controller.enqueue(encoder.encode(']}'))
+          controller.close()
+        } else {
+          controller.enqueue(encoder.encode(`,${next.value}`))
+        }
       } catch (error) {
         controller.error(error)
       }

@@ -50,6 +50,29 @@ export function describeRequest(
   return { schema, fields, listFields, hasRunId: fields.includes('run_id'), ...limits }
 }
 
+// PostgreSQL text cannot hold NUL, so such strings are refused up front rather than failing in SQL.
+function nulError(path: string): MlflowError {
+  return invalidParameter(
+    `Invalid value for parameter '${path}': strings may not contain NUL characters (\\u0000).`,
+  )
+}
+
+function findNul(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = findNul(value[index], `${path}[${index}]`)
+      if (found !== undefined) return found
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = findNul(item, path ? `${path}.${key}` : key)
+      if (found !== undefined) return found
+    }
+  }
+  return undefined
+}
+
 /** Fields of a GET request: repeated keys for lists, the first value otherwise. */
 export function readQueryInput(url: string, shape: RequestShape): Record<string, unknown> {
   const queryStart = url.indexOf('?')
@@ -64,6 +87,10 @@ export function readQueryInput(url: string, shape: RequestShape): Record<string,
       const value = params.get(field)
       if (value !== null) input[field] = value
     }
+  }
+  if (url.includes('%00')) {
+    const path = findNul(input, '')
+    if (path !== undefined) throw nulError(path)
   }
   return input
 }
@@ -147,6 +174,10 @@ export function parseBodyInput(text: string): Record<string, unknown> {
     throw invalidParameter('Invalid request body: expected a JSON object.')
   }
   if (text.includes('null')) dropNulls(parsed)
+  if (text.includes('\\u0000') || text.includes('\0')) {
+    const path = findNul(parsed, '')
+    if (path !== undefined) throw nulError(path)
+  }
   return parsed as Record<string, unknown>
 }
 

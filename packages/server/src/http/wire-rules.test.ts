@@ -168,6 +168,20 @@ describeEachStore('wire rules', (context) => {
     expectOk(ignored)
   })
 
+  it('refuses NUL characters in strings, which PostgreSQL cannot store', async () => {
+    const { api } = context
+    const body = await api.post(`${API}/experiments/create`, { name: 'with\u0000nul' })
+    expect(expectError(body, 400, 'INVALID_PARAMETER_VALUE')).toBe(
+      "Invalid value for parameter 'name': strings may not contain NUL characters (\\u0000).",
+    )
+    const nested = await api.post(`${API}/runs/create`, { tags: [{ key: 'k', value: 'a\u0000' }] })
+    expect(expectError(nested, 400, 'INVALID_PARAMETER_VALUE')).toContain("'tags[0].value'")
+    const query = await api.get(`${API}/experiments/get-by-name`, { experiment_name: 'a\u0000b' })
+    expect(expectError(query, 400, 'INVALID_PARAMETER_VALUE')).toContain("'experiment_name'")
+    const escapedBackslash = await api.post(`${API}/experiments/search`, { filter: "name = '\\u0000'" })
+    expectOk(escapedBackslash)
+  })
+
   it('refuses bodies over the general limit with a clear 400', async () => {
     const small = createApp({ store: context.store, maxRequestBytes: 1024 })
     const response = await apiClient(small).post(`${API}/experiments/create`, { name: 'x'.repeat(2000) })

@@ -233,6 +233,26 @@ describeEachStore('metric and log-batch routes', (context) => {
     )
   })
 
+  it('keeps every double exactly through the streamed and paged history', async () => {
+    const runId = await newRunId()
+    const values = [1 / 3, 0.1 + 0.2, 123456789.12345679, 5e-324, -2.2250738585072014e-308, 1e300, 42]
+    const metrics = values.map((value, step) => ({ key: 'precise', value, timestamp: step, step }))
+    expectOk(await logBatch(runId, { metrics }))
+    const streamed = await context.api.get(`${API}/metrics/get-history`, {
+      run_id: runId,
+      metric_key: 'precise',
+    })
+    expect(streamed.body.metrics.map((m: WireMetric) => m.value)).toEqual(values)
+    const paged = await context.api.get(`${API}/metrics/get-history`, {
+      run_id: runId,
+      metric_key: 'precise',
+      max_results: 100,
+    })
+    expect(paged.body.metrics.map((m: WireMetric) => m.value)).toEqual(values)
+    const latest = (await getRun(context.api, runId)).data.metrics[0]
+    expect(latest.value).toBe(42)
+  })
+
   it('pages the history with max_results and page_token', async () => {
     const runId = await newRunId()
     const metrics = Array.from({ length: 10 }, (_, step) => ({

@@ -651,3 +651,43 @@ describeEachStore('run routes', (context) => {
     expect(names.size).toBeGreaterThan(1)
   })
 })
+
+describeEachStore(
+  'run routes with MLFLOW_TRUNCATE_LONG_VALUES=false',
+  (context) => {
+    it('rejects long param and tag values instead of truncating them', async () => {
+      const { api } = context
+      const runId = (await createRun(api, await createExperiment(api))).info.run_id
+      expectOk(
+        await api.post(`${API}/runs/log-parameter`, {
+          run_id: runId,
+          key: 'at-limit',
+          value: 'a'.repeat(6000),
+        }),
+      )
+      expect(
+        expectError(
+          await api.post(`${API}/runs/log-parameter`, {
+            run_id: runId,
+            key: 'over',
+            value: 'b'.repeat(6001),
+          }),
+          400,
+          'INVALID_PARAMETER_VALUE',
+        ),
+      ).toBe("'Param value' exceeds the maximum length of 6000 characters")
+      expect(
+        expectError(
+          await api.post(`${API}/runs/log-batch`, {
+            run_id: runId,
+            tags: [{ key: 't', value: 'c'.repeat(8001) }],
+          }),
+          400,
+          'INVALID_PARAMETER_VALUE',
+        ),
+      ).toBe("'tags[0].value' exceeds the maximum length of 8000 characters")
+      expect(asMap((await getRun(api, runId)).data.params)).toEqual({ 'at-limit': 'a'.repeat(6000) })
+    })
+  },
+  { truncateLongValues: false },
+)

@@ -4,6 +4,7 @@ import {
   GET_HISTORY_BULK_MAX_RESULTS,
   invalidParameter,
   MAX_RUN_IDS_PER_HISTORY_REQUEST,
+  MlflowError,
 } from '@cairn/core'
 import type { TrackingStore } from '@cairn/store'
 import { offsetFromPageToken, pageTokenFromOffset } from './paging.js'
@@ -16,6 +17,29 @@ export interface MetricHistoryPage {
 
 const MAX_EXPERIMENT_IDS_PER_DATASET_SEARCH = 20
 
+function isNotFound(error: unknown): boolean {
+  return error instanceof MlflowError && error.code === 'RESOURCE_DOES_NOT_EXIST'
+}
+
+/** MLflow's SQL store does not look runs up when reading histories: an unknown run has none. */
+async function* emptyWhenRunUnknown<T>(chunks: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = chunks[Symbol.asyncIterator]()
+  let first: IteratorResult<T>
+  try {
+    first = await iterator.next()
+  } catch (error) {
+    if (isNotFound(error)) return
+    throw error
+  }
+  if (first.done) return
+  yield first.value
+  for (;;) {
+    const next = await iterator.next()
+    if (next.done) return
+    yield next.value
+  }
+}
+
 /** Metric histories (paged, streamed, bulk and sampled) and the UI's dataset summaries. */
 export class MetricService {
   constructor(private readonly store: TrackingStore) {}
@@ -26,18 +50,27 @@ export class MetricService {
     maxResults?: number
     pageToken?: string
   }): Promise<MetricHistoryPage> {
-    const page = await this.store.getMetricHistory({
-      runId: input.runId,
-      metricKey: input.metricKey,
-      maxResults: input.maxResults,
-      offset: offsetFromPageToken(input.pageToken),
-    })
-    return { metrics: page.items, nextPageToken: pageTokenFromOffset(page.nextOffset) }
+    const offset = offsetFromPageToken(input.pageToken)
+    try {
+      const page = await this.store.getMetricHistory({
+        runId: input.runId,
+        metricKey: input.metricKey,
+        maxResults: input.maxResults,
+        offset,
+      })
+      return { metrics: page.items, nextPageToken: pageTokenFromOffset(page.nextOffset) }
+    } catch (error) {
+      if (isNotFound(error)) return { metrics: [] }
+      throw error
+    }
   }
 
-  /** Every point of a metric in chunks, for answers too large to build in memory. */
-  streamMetricHistory(runId: string, metricKey: string): AsyncIterable<Metric[]> {
-    return this.store.streamMetricHistory(runId, metricKey)
+  /**
+   * Every point of a metric as chunks of wire JSON (comma-separated metric objects), for answers
+   * too large to build in memory. Nothing for an unknown run.
+   */
+  streamMetricHistoryJson(runId: string, metricKey: string): AsyncIterable<string> {
+    return emptyWhenRunUnknown(this.store.streamMetricHistoryJson(runId, metricKey))
   }
 
   async getMetricHistoryBulkInterval(input: {
@@ -57,14 +90,36 @@ export class MetricService {
     } else if (startStep !== undefined || endStep !== undefined) {
       throw invalidParameter('If either start step or end step are specified, both must be specified.')
     }
-    if (input.runIds.length === 0) return []
-    return this.store.getMetricHistoryBulkInterval({
-      runIds: input.runIds,
+    const query = {
       metricKey: input.metricKey,
       startStep,
       endStep,
       maxResults: input.maxResults ?? GET_HISTORY_BULK_INTERVAL_MAX_RESULTS,
-    })
+    }
+    if (input.runIds.length === 0) return []
+    try {
+      return await this.store.getMetricHistoryBulkInterval({ runIds: input.runIds, ...query })
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+    }
+    // Some run is unknown: MLflow answers with the histories of the others.
+    const known = await this.knownRunIds(input.runIds)
+    return known.length === 0 ? [] : this.store.getMetricHistoryBulkInterval({ runIds: known, ...query })
+  }
+
+  private async knownRunIds(runIds: string[]): Promise<string[]> {
+    const found = await Promise.all(
+      [...new Set(runIds)].map((runId) =>
+        this.store.getRunInfo(runId).then(
+          () => runId,
+          (error: unknown) => {
+            if (isNotFound(error)) return undefined
+            throw error
+          },
+        ),
+      ),
+    )
+    return found.filter((runId): runId is string => runId !== undefined)
   }
 
   async getMetricHistoryBulk(input: {

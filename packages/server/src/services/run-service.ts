@@ -35,6 +35,7 @@ import {
   validateDatasetInputs,
   validateLengthLimit,
   validateMetric,
+  validateModelId,
   validateParam,
   validateParamKeysUnique,
   validateRunId,
@@ -106,7 +107,7 @@ export class RunService {
         `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${input.runName}', mlflow.runName='${runNameTag}').`,
       )
     }
-    const runName = input.runName || runNameTag || generateRunName()
+    const runName = this.checkRunName(input.runName || runNameTag || generateRunName())
     if (!runNameTag) tags.push({ key: TAG_RUN_NAME, value: runName })
     const userId = input.userId || tags.find((tag) => tag.key === TAG_USER)?.value || 'unknown'
     return this.store.createRun({
@@ -128,7 +129,7 @@ export class RunService {
       runId: input.runId,
       status: input.status,
       endTime: input.endTime,
-      runName: input.runName || undefined,
+      runName: input.runName ? this.checkRunName(input.runName) : undefined,
     })
   }
 
@@ -141,7 +142,7 @@ export class RunService {
   }
 
   async logMetric(runId: string, metric: Metric): Promise<void> {
-    validateMetric(metric, '')
+    validateMetric(metric)
     await this.getActiveRunInfo(runId)
     await this.store.logBatch({ runId, metrics: [metric], params: [], tags: [] })
   }
@@ -155,12 +156,7 @@ export class RunService {
   async setTag(runId: string, tag: Tag): Promise<void> {
     const checked = validateRunTag(tag, '', this.options)
     await this.getActiveRunInfo(runId)
-    if (checked.key === TAG_RUN_NAME) {
-      // The run name and its tag are one value; an empty name leaves both unchanged, as in MLflow.
-      if (checked.value) await this.store.updateRun({ runId, runName: checked.value })
-      return
-    }
-    await this.store.logBatch({ runId, metrics: [], params: [], tags: [checked] })
+    await this.store.logBatch({ runId, metrics: [], params: [], tags: withoutEmptyRunName([checked]) })
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
@@ -171,20 +167,16 @@ export class RunService {
   async logBatch(input: LogBatchOptions): Promise<void> {
     const { runId, metrics } = input
     validateRunId(runId)
-    for (let index = 0; index < metrics.length; index++) validateMetric(metrics[index]!, `metrics[${index}]`)
+    const checkedKeys = new Set<string>()
+    for (let index = 0; index < metrics.length; index++) {
+      validateMetric(metrics[index]!, index, checkedKeys)
+    }
     const params = input.params.map((param, index) => validateParam(param, `params[${index}]`, this.options))
     const tags = input.tags.map((tag, index) => validateRunTag(tag, `tags[${index}]`, this.options))
     validateBatchLimits({ metrics: metrics.length, params: params.length, tags: tags.length })
     validateParamKeysUnique(params)
     await this.getActiveRunInfo(runId)
-    const runName = findLast(tags, (tag) => tag.key === TAG_RUN_NAME)?.value
-    await this.store.logBatch({
-      runId,
-      metrics,
-      params,
-      tags: runName === undefined ? tags : tags.filter((tag) => tag.key !== TAG_RUN_NAME),
-    })
-    if (runName) await this.store.updateRun({ runId, runName })
+    await this.store.logBatch({ runId, metrics, params, tags: withoutEmptyRunName(tags) })
   }
 
   /** Appends a model's summary to the run's `mlflow.log-model.history` tag. */
@@ -228,11 +220,13 @@ export class RunService {
   async logInputs(runId: string, datasets: DatasetInput[], models: ModelInput[]): Promise<void> {
     validateRunId(runId)
     validateDatasetInputs(datasets)
+    for (const model of models) validateModelId(model.modelId)
     await this.getActiveRunInfo(runId)
     await this.store.logInputs(runId, datasets, models)
   }
 
   async logOutputs(runId: string, models: ModelOutput[]): Promise<void> {
+    for (const model of models) validateModelId(model.modelId)
     await this.getActiveRunInfo(runId)
     await this.store.logOutputs(runId, models)
   }
@@ -260,6 +254,16 @@ export class RunService {
     return { runs: page.items, nextPageToken: pageTokenFromOffset(page.nextOffset) }
   }
 
+  /** The run name is mirrored in the `mlflow.runName` tag, so it follows the tag value limit. */
+  private checkRunName(runName: string): string {
+    return validateLengthLimit({
+      name: 'run_name',
+      limit: MAX_TAG_VALUE_LENGTH,
+      value: runName,
+      truncate: this.options.truncateLongValues,
+    })
+  }
+
   /** A run that may be written to: it exists and is not deleted. */
   async getActiveRunInfo(runId: string): Promise<RunInfo> {
     const info = await this.store.getRunInfo(runId)
@@ -268,12 +272,14 @@ export class RunService {
   }
 }
 
-function findLast<T>(items: T[], predicate: (item: T) => boolean): T | undefined {
-  for (let index = items.length - 1; index >= 0; index--) {
-    const item = items[index]!
-    if (predicate(item)) return item
-  }
-  return undefined
+/**
+ * The store keeps the run name and its `mlflow.runName` tag in sync. Setting the tag to `""`
+ * changes neither, as in MLflow (an empty name is not a rename).
+ */
+function withoutEmptyRunName(tags: Tag[]): Tag[] {
+  return tags.some((tag) => tag.key === TAG_RUN_NAME && tag.value === '')
+    ? tags.filter((tag) => tag.key !== TAG_RUN_NAME || tag.value !== '')
+    : tags
 }
 
 function withoutFlavorConfig(flavors: unknown): unknown {

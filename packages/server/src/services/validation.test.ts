@@ -49,23 +49,21 @@ describe('key names', () => {
 
 describe('metrics, params and tags', () => {
   it('rejects a negative timestamp with MLflow’s message', () => {
-    const message = messageOf(() =>
-      validateMetric({ key: 'm', value: 1, timestamp: -1, step: 0 }, 'metrics[0]'),
-    )
+    const message = messageOf(() => validateMetric({ key: 'm', value: 1, timestamp: -1, step: 0 }, 0))
     expect(message).toBe(
       "Invalid value -1 for parameter 'metrics[0].timestamp' supplied: metric 'm' (value=1.0). Timestamp must be a nonnegative long (64-bit integer) ",
     )
   })
 
   it('accepts negative steps and a zero timestamp', () => {
-    validateMetric({ key: 'm', value: Number.NaN, timestamp: 0, step: -5 }, '')
+    validateMetric({ key: 'm', value: Number.NaN, timestamp: 0, step: -5 })
   })
 
   it('limits metric keys to 250 characters', () => {
-    validateMetric({ key: 'k'.repeat(250), value: 1, timestamp: 1, step: 0 }, '')
-    expect(
-      messageOf(() => validateMetric({ key: 'k'.repeat(251), value: 1, timestamp: 1, step: 0 }, '')),
-    ).toBe("'Metric name' exceeds the maximum length of 250 characters")
+    validateMetric({ key: 'k'.repeat(250), value: 1, timestamp: 1, step: 0 })
+    expect(messageOf(() => validateMetric({ key: 'k'.repeat(251), value: 1, timestamp: 1, step: 0 }))).toBe(
+      "'Metric name' exceeds the maximum length of 250 characters",
+    )
   })
 
   it('truncates long param values by default and rejects them when truncation is off', () => {

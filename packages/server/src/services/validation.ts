@@ -55,6 +55,8 @@ const BAD_CHARACTERS_MESSAGE =
   'Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).'
 
 function pathNotUnique(name: string): boolean {
+  // Without a slash, normpath changes nothing but '' and '.'; this is the common case.
+  if (!name.includes('/')) return name === '' || name === '.' || name.startsWith('..')
   const normalised = posixNormpath(name)
   return (
     normalised !== name || normalised === '.' || normalised.startsWith('..') || normalised.startsWith('/')
@@ -94,21 +96,30 @@ export function validateLengthLimit(options: {
   throw invalidParameter(exceedsMaximumLengthMessage(name, limit))
 }
 
+function metricPath(index: number | undefined): string {
+  return index === undefined ? '' : `metrics[${index}]`
+}
+
 /**
- * MLflow's `_validate_metric`. `path` is `''` for `log-metric` and `metrics[<i>]` in a batch.
+ * MLflow's `_validate_metric`. `index` is the metric's place in a batch (`metrics[<i>]` in
+ * messages), absent for `log-metric`. `checkedKeys` remembers keys already found valid, as a batch
+ * repeats a few keys many times.
  */
-export function validateMetric(metric: Metric, path: string): void {
-  validateKeyName(metric.key, joinPath(path, 'name'))
+export function validateMetric(metric: Metric, index?: number, checkedKeys?: Set<string>): void {
+  const keyChecked = checkedKeys?.has(metric.key) ?? false
+  if (!keyChecked) validateKeyName(metric.key, joinPath(metricPath(index), 'name'))
   if (metric.timestamp < 0) {
     throw invalidParameter(
       invalidValueMessage(
-        joinPath(path, 'timestamp'),
+        joinPath(metricPath(index), 'timestamp'),
         metric.timestamp,
         `metric '${metric.key}' (value=${pythonFloatRepr(metric.value)}). Timestamp must be a nonnegative long (64-bit integer) `,
       ),
     )
   }
+  if (keyChecked) return
   validateLengthLimit({ name: 'Metric name', limit: MAX_ENTITY_KEY_LENGTH, value: metric.key })
+  checkedKeys?.add(metric.key)
 }
 
 /** MLflow's `_validate_param`: returns the param with its value truncated when allowed. */
@@ -219,6 +230,13 @@ export function validateDatasetInputs(datasetInputs: DatasetInput[]): void {
       validateLengthLimit({ name: 'value', limit: MAX_INPUT_TAG_VALUE_LENGTH, value: tag.value })
     }
   }
+}
+
+/** Logged model ids look like `m-<32 hex>`; anything much longer cannot name one. */
+const MAX_MODEL_ID_LENGTH = 255
+
+export function validateModelId(modelId: string): void {
+  validateLengthLimit({ name: 'model_id', limit: MAX_MODEL_ID_LENGTH, value: modelId })
 }
 
 /** Thrown by services when an entity is not in the `active` stage. */

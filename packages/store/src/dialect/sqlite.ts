@@ -34,6 +34,7 @@ export function openSqlite(filename: string): SqlDatabase {
   handle.pragma('cache_size = -65536')
   handle.pragma('temp_store = MEMORY')
   handle.pragma('mmap_size = 268435456')
+  handle.pragma(`wal_autocheckpoint = ${Number(process.env.CAIRN_WAL_CKPT ?? 1000)}`)
 
   const statements = new Map<string, Database.Statement>()
   const prepare = (sqlText: string): Database.Statement => {
