@@ -80,9 +80,12 @@ def test_rename_to_a_taken_name_fails_and_keeps_the_name(client, unique):
 
 def test_renaming_a_deleted_experiment_is_invalid_state(client, experiment_id, unique, rest):
     client.delete_experiment(experiment_id)
-    # The client retries 500s, so this one is checked on the wire.
+    # MLflow answers 500 here, which its client retries for minutes; Cairn keeps the code and answers 400.
     response = rest.post("/api/2.0/mlflow/experiments/update", {"experiment_id": experiment_id, "new_name": unique("n")})
-    expect_rest_error(response, 500, "INVALID_STATE")
+    expect_rest_error(response, 400, "INVALID_STATE")
+    with pytest.raises(MlflowException) as error:
+        client.rename_experiment(experiment_id, unique("n"))
+    assert error.value.error_code == "INVALID_STATE"
 
 
 def test_delete_and_restore_experiment_across_view_types(client, unique):
@@ -146,6 +149,18 @@ def test_experiment_tags_upsert_isolate_and_delete(client, unique):
     assert "dataset" not in client.get_experiment(first).tags
     assert client.get_experiment(second).tags == {"dataset": "birds200"}
     expect_mlflow_error(lambda: client.delete_experiment_tag(first, "dataset"), "RESOURCE_DOES_NOT_EXIST", 404)
+
+
+def test_experiment_tag_values_up_to_20000_characters(client, experiment_id, rest):
+    # MLflow 3.x allows experiment tag values of up to 20000 characters (older releases: 5000).
+    for length in (6000, 20000):
+        client.set_experiment_tag(experiment_id, f"long-{length}", "x" * length)
+        assert client.get_experiment(experiment_id).tags[f"long-{length}"] == "x" * length
+    response = rest.post(
+        "/api/2.0/mlflow/experiments/set-experiment-tag",
+        {"experiment_id": experiment_id, "key": "too-long", "value": "x" * 20001},
+    )
+    expect_rest_error(response, 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_search_experiments_filters(client, unique):

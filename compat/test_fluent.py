@@ -112,3 +112,17 @@ def test_fluent_reads(fluent, client, unique):
     assert [e.name for e in fluent.search_experiments(filter_string=f"name = '{name}'")] == [name]
     fluent.delete_run(run.info.run_id)
     assert client.get_run(run.info.run_id).info.lifecycle_stage == "deleted"
+
+
+def test_asynchronous_logging_lands(fluent, client, unique):
+    fluent.set_experiment(unique("async"))
+    with fluent.start_run() as run:
+        operations = [fluent.log_metric("async-loss", 1.0 / (step + 1), step=step, synchronous=False) for step in range(20)]
+        operations.append(fluent.log_params({"mode": "async"}, synchronous=False))
+        operations.append(fluent.set_tags({"async": "yes"}, synchronous=False))
+        for operation in operations:
+            operation.wait()
+    finished = client.get_run(run.info.run_id)
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "async-loss")] == list(range(20))
+    assert finished.data.params == {"mode": "async"}
+    assert finished.data.tags["async"] == "yes"

@@ -93,6 +93,17 @@ def test_the_client_splits_large_batches(client, run_id):
     assert len(client.get_run(run_id).data.params) == 250
 
 
+def test_a_log_batch_over_one_megabyte_is_accepted(client, run_id):
+    # The client splits batches by count only, and MLflow's server takes any size, so a batch of long values
+    # (here about 1.2 MB of JSON) must be accepted.
+    params = [Param(f"p{index}", "p" * 5000) for index in range(100)]
+    tags = [RunTag(f"t{index}", "t" * 7000) for index in range(100)]
+    client.log_batch(run_id, params=params, tags=tags)
+    run = client.get_run(run_id)
+    assert len(run.data.params) == 100
+    assert run.data.tags["t99"] == "t" * 7000
+
+
 def test_log_batch_with_an_invalid_metric_stores_nothing(client, run_id, rest):
     response = rest.post(
         "/api/2.0/mlflow/runs/log-batch",

@@ -177,6 +177,11 @@ def test_metric_history_paging(rest, run_id):
     expect_rest_error(bad, 400, "INVALID_PARAMETER_VALUE")
 
 
+def test_metric_history_rejects_a_non_positive_max_results(rest, run_id):
+    response = rest.get(f"{API}/metrics/get-history", {"run_id": run_id, "metric_key": "m", "max_results": 0})
+    expect_rest_error(response, 400, "INVALID_PARAMETER_VALUE", "Invalid value 0 for parameter 'max_results' supplied")
+
+
 def test_metric_history_of_an_unknown_run_is_empty(rest):
     # MLflow's SQL store does not look the run up here: an unknown run has an empty history.
     response = rest.get(f"{API}/metrics/get-history", {"run_id": "f" * 32, "metric_key": "x"})

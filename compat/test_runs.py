@@ -227,3 +227,27 @@ def test_update_run_status_only(client, run_id):
 def test_setting_the_run_name_tag_renames_the_run(client, run_id):
     client.set_tag(run_id, "mlflow.runName", "renamed-by-tag")
     assert client.get_run(run_id).info.run_name == "renamed-by-tag"
+
+
+def test_int64_steps_and_timestamps_beyond_2_53_round_trip(client, run_id):
+    # Steps are int64: nanosecond clocks or sample counters as steps exceed JavaScript's 2^53.
+    steps = [2**53 + 1, 1_795_000_000_000_000_001, -(2**62)]
+    for step in steps:
+        client.log_metric(run_id, "i64", 1.0, timestamp=1, step=step)
+    client.log_metric(run_id, "late", 2.0, timestamp=2**62, step=0)
+    assert sorted(m.step for m in client.get_metric_history(run_id, "i64")) == sorted(steps)
+    assert [m.timestamp for m in client.get_metric_history(run_id, "late")] == [2**62]
+    assert client.get_run(run_id).data.metrics["i64"] == 1.0
+
+
+def test_metric_history_longer_than_one_client_page(client, run_id):
+    # The client reads histories in pages of 25000 points, following next_page_token.
+    from mlflow.entities import Metric
+
+    total = 26_000
+    for start in range(0, total, 1000):
+        client.log_batch(run_id, metrics=[Metric("huge", float(s), 1, s) for s in range(start, start + 1000)])
+    history = client.get_metric_history(run_id, "huge")
+    assert len(history) == total
+    assert [m.step for m in history[:3]] == [0, 1, 2]
+    assert history[-1].step == total - 1

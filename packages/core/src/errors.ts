@@ -19,7 +19,9 @@ export const HTTP_STATUS_BY_ERROR_CODE = {
   RESOURCE_EXHAUSTED: 429,
   CANCELLED: 499,
   INTERNAL_ERROR: 500,
-  INVALID_STATE: 500,
+  // MLflow answers INVALID_STATE (e.g. renaming a deleted experiment) with 500, which makes its own client retry
+  // for minutes before failing; the request can never succeed, so Cairn answers 400 with the same error code.
+  INVALID_STATE: 400,
   DATA_LOSS: 500,
   NOT_IMPLEMENTED: 501,
   TEMPORARILY_UNAVAILABLE: 503,

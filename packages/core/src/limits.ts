@@ -4,12 +4,19 @@ export const MAX_PARAM_VALUE_LENGTH = 6000
 export const MAX_TAG_VALUE_LENGTH = 8000
 export const MAX_EXPERIMENT_NAME_LENGTH = 500
 export const MAX_EXPERIMENT_TAG_KEY_LENGTH = 250
-export const MAX_EXPERIMENT_TAG_VALUE_LENGTH = 5000
+/** MLflow 3.x (the pinned client) allows 20,000; releases before 3.0 allowed 5,000. */
+export const MAX_EXPERIMENT_TAG_VALUE_LENGTH = 20000
 export const MAX_ARTIFACT_LOCATION_LENGTH = 2048
 export const MAX_METRICS_PER_BATCH = 1000
 export const MAX_PARAMS_TAGS_PER_BATCH = 100
 export const MAX_ENTITIES_PER_BATCH = 1000
+/** Size the SDK keeps each log-batch body under (MLflow's client-side figure). */
 export const MAX_BATCH_REQUEST_BYTES = 1024 * 1024
+/**
+ * Size the server accepts for one log-batch body. A batch at every entity limit (100 params of 6,000 characters,
+ * 100 tags of 8,000, 1,000 metrics, 250-character keys) is about 2 MB; MLflow's own size check never triggers.
+ */
+export const MAX_LOG_BATCH_BODY_BYTES = 4 * 1024 * 1024
 export const MAX_DATASET_NAME_LENGTH = 500
 export const MAX_DATASET_DIGEST_LENGTH = 36
 export const MAX_DATASET_SOURCE_LENGTH = 65535

@@ -15,6 +15,7 @@ import {
 import { buildOpenApiDocument } from './openapi/openapi-document.js'
 import type { HttpMethod, RouteDefinition } from './routes/route-definition.js'
 import { TRACKING_ROUTES } from './routes/tracking-routes.js'
+import type { Services } from './services/create-services.js'
 import { createServices } from './services/create-services.js'
 import { MLFLOW_COMPATIBLE_VERSION, SERVER_VERSION } from './version.js'
 
@@ -45,11 +46,7 @@ function errorResponse(error: { toJSON(): object; httpStatus: number }): Respons
   return new Response(JSON.stringify(error.toJSON()), { status: error.httpStatus, headers: JSON_HEADERS })
 }
 
-function routeHandler(
-  route: RouteDefinition,
-  shape: RequestShape,
-  services: ReturnType<typeof createServices>,
-) {
+function routeHandler(route: RouteDefinition, shape: RequestShape, services: Services) {
   return async (c: Context): Promise<Response> => {
     const method = c.req.method
     let input: Record<string, unknown>

@@ -1,17 +1,8 @@
-import { type FilterExpression, MlflowError } from '@cairn/core'
+import type { FilterExpression, MlflowError } from '@cairn/core'
 import { describe, expect, it } from 'vitest'
 import { appendToUri } from './sql-tracking-store.js'
+import { expectMlflowError } from './test-support/assertions.js'
 import { createTestStore, describeEachStore, IS_CI, POSTGRES_PROBLEM, STORE_KINDS, uniqueName } from './test-support/index.js'
-
-async function expectMlflowError(promise: Promise<unknown>, code: string, message?: string | RegExp) {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  expect(error).toBeInstanceOf(MlflowError)
-  expect((error as MlflowError).code).toBe(code)
-  if (message !== undefined) expect((error as MlflowError).message).toMatch(message)
-}
 
 describe('appendToUri', () => {
   it('joins with exactly one slash whatever the root looks like', () => {

@@ -35,7 +35,13 @@ import {
   toRunInfo,
 } from './run-rows.js'
 import { buildSearchExperimentsQuery } from './search/experiment-search-sql.js'
-import { buildSearchRunsQuery } from './search/run-search-sql.js'
+import {
+  buildSearchRunsQuery,
+  countCandidateRuns,
+  countValueJoin,
+  type ValueJoin,
+  valueJoins,
+} from './search/run-search-sql.js'
 import {
   experimentNameTaken,
   experimentNotFound,
@@ -654,9 +660,10 @@ export class SqlTrackingStore implements TrackingStore {
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
     const experimentIds = input.experimentIds.filter((id) => experimentPk(id) !== undefined)
     if (experimentIds.length === 0 || input.maxResults <= 0) return { items: [] }
-    const query = buildSearchRunsQuery(this.db, { ...input, experimentIds })
+    const search = { ...input, experimentIds }
     return this.db.read(async (session) => {
-      const rows = await session.select<RunRow>(query)
+      const driver = this.db.kind === 'sqlite' ? await chooseSearchDriver(this.db, session, search) : undefined
+      const rows = await session.select<RunRow>(buildSearchRunsQuery(this.db, search, driver))
       const items = await loadRuns(this.db, session, rows)
       const page: Page<Run> = { items }
       if (rows.length === input.maxResults) page.nextOffset = input.offset + input.maxResults
@@ -777,4 +784,34 @@ function isLater(point: readonly unknown[], latest: readonly unknown[]): boolean
   const latestTimestamp = Number(latest[2])
   if (timestamp !== latestTimestamp) return timestamp > latestTimestamp
   return Number(point[4]) > Number(latest[4])
+}
+
+const SEARCH_COUNT_CAP = 100_000
+
+/**
+ * SQLite has no planner statistics (ANALYZE is too slow to run on a live server), so searchRuns picks the
+ * table to start from itself: it counts the rows each top-level value comparison matches and the runs of
+ * the experiments, each count stopping as soon as it exceeds the smallest so far, and starts from the
+ * smallest. Equality comparisons are counted first since they are usually the most selective.
+ */
+async function chooseSearchDriver(db: SqlDatabase, session: Session, input: SearchRunsInput): Promise<number | undefined> {
+  const joins = valueJoins(input.filter)
+  if (joins.length === 0) return undefined
+  const rank = (join: ValueJoin) => (join.comparison.comparator === '=' || join.comparison.comparator === 'IN' ? 0 : 2)
+  const candidates: { driver: number; rank: number }[] = [
+    ...joins.map((join, index) => ({ driver: index, rank: rank(join) })),
+    { driver: -1, rank: 1 },
+  ].sort((a, b) => a.rank - b.rank)
+  let best = candidates[0]!.driver
+  let bestCount = SEARCH_COUNT_CAP
+  for (const { driver } of candidates) {
+    const query = driver < 0 ? countCandidateRuns(input, bestCount) : countValueJoin(db, joins[driver]!, bestCount)
+    const [row] = await session.select(query)
+    const count = Number(row?.n ?? 0)
+    if (count < bestCount) {
+      best = driver
+      bestCount = count
+    }
+  }
+  return best
 }

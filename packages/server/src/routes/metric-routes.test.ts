@@ -166,12 +166,22 @@ describeEachStore('metric and log-batch routes', (context) => {
     expect((await getRun(context.api, runId)).data.params).toEqual([{ key: 'lr', value: '0.1' }])
   })
 
-  it('refuses log-batch bodies over 1 MiB without storing anything', async () => {
+  it('accepts a log-batch at every entity limit at once (about 1.5 MB)', async () => {
     const runId = await newRunId()
-    const params = [{ key: 'big', value: 'x'.repeat(1024 * 1024) }]
+    const params = Array.from({ length: 100 }, (_, index) => ({ key: `p${index}`, value: 'p'.repeat(6000) }))
+    const tags = Array.from({ length: 100 }, (_, index) => ({ key: `t${index}`, value: 't'.repeat(8000) }))
+    expect((await logBatch(runId, { params, tags })).status).toBe(200)
+    const run = await getRun(context.api, runId)
+    expect(run.data.params).toHaveLength(100)
+    expect(run.data.tags.filter((tag: { key: string }) => tag.key.startsWith('t'))).toHaveLength(100)
+  })
+
+  it('refuses log-batch bodies over 4 MiB without storing anything', async () => {
+    const runId = await newRunId()
+    const params = [{ key: 'big', value: 'x'.repeat(4 * 1024 * 1024) }]
     const message = expectError(await logBatch(runId, { params }), 400, 'INVALID_PARAMETER_VALUE')
     expect(message).toMatch(
-      /^Batched logging API requests must be at most 1048576 bytes, got a request of size \d+\.$/,
+      /^Batched logging API requests must be at most 4194304 bytes, got a request of size \d+\.$/,
     )
     expect((await getRun(context.api, runId)).data.params).toBeUndefined()
   })

@@ -26,7 +26,7 @@ import {
   LogModelRequest,
   LogOutputsRequest,
   LogParamRequest,
-  MAX_BATCH_REQUEST_BYTES,
+  MAX_LOG_BATCH_BODY_BYTES,
   RestoreExperimentRequest,
   RestoreRunRequest,
   SearchDatasetsRequest,
@@ -240,7 +240,7 @@ export const TRACKING_ROUTES: readonly RouteDefinition[] = [
     path: '/mlflow/runs/log-batch',
     request: LogBatchRequest,
     response: EmptyResponse,
-    bodyLimit: MAX_BATCH_REQUEST_BYTES,
+    bodyLimit: MAX_LOG_BATCH_BODY_BYTES,
     bodyLimitMessage: (size, limit) =>
       `Batched logging API requests must be at most ${limit} bytes, got a request of size ${size}.`,
     handle: runs.logBatch,

@@ -148,10 +148,11 @@ async function createInitialSchema(db: Kysely<unknown>, kind: DialectKind): Prom
       .addColumn('step_count', 'bigint', (column) => column.notNull())
       .addPrimaryKeyConstraint('latest_metrics_pkey', ['run_pk', 'key']),
   ).execute()
+  // Metric filters (`key = ? AND is_nan = 0 AND value > ?`) are index ranges, covering with run_pk.
   await db.schema
     .createIndex('latest_metrics_key_value_idx')
     .on('latest_metrics')
-    .columns(['key', 'value'])
+    .columns(['key', 'is_nan', 'value', 'run_pk'])
     .execute()
 
   await db.schema

@@ -1,4 +1,4 @@
-import { type Comparison, TAG_DATASET_CONTEXT, TAG_RUN_NAME } from '@cairn/core'
+import { type Comparison, type FilterExpression, TAG_DATASET_CONTEXT, TAG_RUN_NAME } from '@cairn/core'
 import { type RawBuilder, sql } from 'kysely'
 import type { SqlDatabase } from '../dialect/dialect.js'
 import { RUN_COLUMNS, type RunRow } from '../run-rows.js'
@@ -13,7 +13,7 @@ import {
 } from './filter-sql.js'
 
 const STRING_COMPARATORS = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN', 'IS NULL', 'IS NOT NULL'] as const
-const PARAM_TAG_COMPARATORS = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'] as const
+const VALUE_COMPARATORS = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'] as const
 
 /** Run attributes a filter may name, and the `runs` column behind each (`run_name` is the name tag). */
 const STRING_ATTRIBUTES: Record<string, string> = {
@@ -40,50 +40,127 @@ const ORDER_ATTRIBUTES: Record<string, string> = {
   lifecycle_stage: 'r.lifecycle_stage',
 }
 
+type ValueTable = 'latest_metrics' | 'params' | 'tags'
 const VALUE_TABLES = { metric: 'latest_metrics', param: 'params', tag: 'tags' } as const
 
-/**
- * SELECT of one page of runs: the filter's top-level metric/param/tag comparisons become inner joins on
- * (run_pk, key) so that the planner can start from the most selective one; everything else (OR trees,
- * datasets, IS NULL) becomes EXISTS subqueries. Ordering joins are LEFT JOINs so that runs without the value
- * stay in the result, sorted last.
- */
-export function buildSearchRunsQuery(db: SqlDatabase, input: SearchRunsInput): RawBuilder<RunRow> {
-  const joins: RawBuilder<unknown>[] = []
-  const where: RawBuilder<boolean>[] = []
-  let alias = 0
+/** A top-level filter comparison on a metric, param or tag value, compiled as an inner join on (run_pk, key). */
+export interface ValueJoin {
+  table: ValueTable
+  key: string
+  comparison: Comparison
+}
 
-  where.push(
+/** The value joins of a filter: its top-level AND operands that need the metric/param/tag to exist. */
+export function valueJoins(filter: FilterExpression | undefined): ValueJoin[] {
+  const joins: ValueJoin[] = []
+  if (!filter) return joins
+  for (const operand of conjuncts(filter)) {
+    if (operand.kind !== 'comparison') continue
+    const target = joinTarget(operand)
+    if (target) joins.push({ ...target, comparison: operand })
+  }
+  return joins
+}
+
+function joinTarget(comparison: Comparison): { table: ValueTable; key: string } | undefined {
+  if (comparison.comparator === 'IS NULL' || comparison.comparator === 'IS NOT NULL') return undefined
+  switch (comparison.entity) {
+    case 'metric':
+    case 'param':
+    case 'tag':
+      return { table: VALUE_TABLES[comparison.entity], key: comparison.key }
+    case 'attribute':
+      return comparison.key === 'run_name' ? { table: 'tags', key: TAG_RUN_NAME } : undefined
+    default:
+      return undefined
+  }
+}
+
+function joinPredicate(db: SqlDatabase, join: ValueJoin, alias: string): RawBuilder<boolean> {
+  const value = sql.ref(`${alias}.value`)
+  return join.table === 'latest_metrics'
+    ? metricPredicate(value, sql.ref(`${alias}.is_nan`), join.comparison)
+    : stringPredicate(db, value, join.comparison, VALUE_COMPARATORS)
+}
+
+/** How many rows (at most `cap`) a value join matches over the whole table: a cheap index range count. */
+export function countValueJoin(db: SqlDatabase, join: ValueJoin, cap: number): RawBuilder<{ n: number }> {
+  return sql<{ n: number }>`SELECT count(*) AS n FROM (SELECT 1 FROM ${sql.table(join.table)} AS c
+    WHERE c.key = ${join.key} AND ${joinPredicate(db, join, 'c')} LIMIT ${cap}) counted`
+}
+
+/** How many runs (at most `cap`) the experiment and view-type conditions alone select. */
+export function countCandidateRuns(input: SearchRunsInput, cap: number): RawBuilder<{ n: number }> {
+  return sql<{ n: number }>`SELECT count(*) AS n FROM (SELECT 1 FROM runs r WHERE ${sql.join(runConditions(input), sql` AND `)}
+    LIMIT ${cap}) counted`
+}
+
+function runConditions(input: SearchRunsInput): RawBuilder<boolean>[] {
+  const conditions = [
     input.experimentIds.length === 1
       ? sql<boolean>`r.experiment_id = ${Number(input.experimentIds[0])}`
       : sql<boolean>`r.experiment_id IN (${sql.join(input.experimentIds.map(Number))})`,
-  )
-  if (input.viewType === 'ACTIVE_ONLY') where.push(sql<boolean>`r.lifecycle_stage = 'active'`)
-  else if (input.viewType === 'DELETED_ONLY') where.push(sql<boolean>`r.lifecycle_stage = 'deleted'`)
+  ]
+  if (input.viewType === 'ACTIVE_ONLY') conditions.push(sql<boolean>`r.lifecycle_stage = 'active'`)
+  else if (input.viewType === 'DELETED_ONLY') conditions.push(sql<boolean>`r.lifecycle_stage = 'deleted'`)
+  return conditions
+}
 
+/**
+ * SELECT of one page of runs. Top-level metric/param/tag comparisons are inner joins on (run_pk, key);
+ * everything else (OR trees, datasets, attributes, IS NULL) is a WHERE predicate with EXISTS subqueries.
+ * Ordering joins are LEFT JOINs so runs without the value stay, sorted last.
+ *
+ * `driver` (SQLite only) forces the join order with CROSS JOIN: the index of the value join to start
+ * from, or -1 to start from `runs`. SQLite has no statistics unless ANALYZE runs, so the store picks the
+ * driver by counting; PostgreSQL's planner decides on its own.
+ */
+export function buildSearchRunsQuery(
+  db: SqlDatabase,
+  input: SearchRunsInput,
+  driver?: number,
+): RawBuilder<RunRow> {
+  const joins = valueJoins(input.filter)
+  const where: RawBuilder<boolean>[] = []
   if (input.filter) {
     for (const operand of conjuncts(input.filter)) {
-      const target = operand.kind === 'comparison' ? joinTarget(operand) : undefined
-      if (operand.kind === 'comparison' && target) {
-        const name = sql.id(`f${++alias}`)
-        const value = sql.ref(`f${alias}.value`)
-        const predicate =
-          target.table === 'latest_metrics'
-            ? metricPredicate(value, sql.ref(`f${alias}.is_nan`), operand)
-            : stringPredicate(db, value, operand, PARAM_TAG_COMPARATORS)
-        joins.push(
-          sql`JOIN ${sql.table(target.table)} AS ${name} ON ${name}.run_pk = r.run_pk AND ${name}.key = ${target.key} AND ${predicate}`,
-        )
-      } else {
-        where.push(compileBoolean(operand, (comparison) => comparisonPredicate(db, comparison)))
-      }
+      if (operand.kind === 'comparison' && joinTarget(operand)) continue
+      where.push(compileBoolean(operand, (comparison) => comparisonPredicate(db, comparison)))
     }
   }
 
+  const joinSql = (join: ValueJoin, index: number, keyword: 'JOIN' | 'CROSS JOIN') => {
+    const alias = `f${index}`
+    return sql`${sql.raw(keyword)} ${sql.table(join.table)} AS ${sql.id(alias)} ON ${sql.ref(`${alias}.run_pk`)} = r.run_pk
+      AND ${sql.ref(`${alias}.key`)} = ${join.key} AND ${joinPredicate(db, join, alias)}`
+  }
+  let from: RawBuilder<unknown>
+  if (driver === undefined || db.kind !== 'sqlite') {
+    from = sql`runs r ${sql.join(
+      joins.map((join, index) => joinSql(join, index, 'JOIN')),
+      sql` `,
+    )}`
+  } else if (driver < 0) {
+    from = sql`runs r ${sql.join(
+      joins.map((join, index) => joinSql(join, index, 'CROSS JOIN')),
+      sql` `,
+    )}`
+  } else {
+    const first = joins[driver]!
+    const alias = `f${driver}`
+    from = sql`${sql.table(first.table)} AS ${sql.id(alias)} CROSS JOIN runs r ON ${sql.ref(`${alias}.run_pk`)} = r.run_pk
+      AND ${sql.ref(`${alias}.key`)} = ${first.key} AND ${joinPredicate(db, first, alias)}
+      ${sql.join(
+        joins.flatMap((join, index) => (index === driver ? [] : [joinSql(join, index, 'CROSS JOIN')])),
+        sql` `,
+      )}`
+  }
+
+  const orderJoins: RawBuilder<unknown>[] = []
   const order: RawBuilder<unknown>[] = []
   const seen = new Set<string>()
   let orderedByStartTime = false
-  for (const item of input.orderBy) {
+  input.orderBy.forEach((item, index) => {
     const identity = `${item.entity}.${item.key}`
     if (seen.has(identity)) {
       throw invalidFilter(
@@ -98,41 +175,27 @@ export function buildSearchRunsQuery(db: SqlDatabase, input: SearchRunsInput): R
       if (item.key === 'start_time') orderedByStartTime = true
       if (item.key === 'end_time') order.push(sql`CASE WHEN r.end_time IS NULL THEN 1 ELSE 0 END`)
       order.push(sql`${sql.ref(column)} ${direction}`)
-      continue
+      return
     }
-    const name = `o${++alias}`
-    joins.push(
-      sql`LEFT JOIN ${sql.table(VALUE_TABLES[item.entity])} AS ${sql.id(name)} ON ${sql.ref(`${name}.run_pk`)} = r.run_pk AND ${sql.ref(`${name}.key`)} = ${item.key}`,
+    const alias = `o${index}`
+    orderJoins.push(
+      sql`LEFT JOIN ${sql.table(VALUE_TABLES[item.entity])} AS ${sql.id(alias)} ON ${sql.ref(`${alias}.run_pk`)} = r.run_pk
+        AND ${sql.ref(`${alias}.key`)} = ${item.key}`,
     )
     order.push(
       item.entity === 'metric'
-        ? sql`CASE WHEN ${sql.ref(`${name}.run_pk`)} IS NULL THEN 2 WHEN ${sql.ref(`${name}.is_nan`)} = 1 THEN 1 ELSE 0 END`
-        : sql`CASE WHEN ${sql.ref(`${name}.run_pk`)} IS NULL THEN 1 ELSE 0 END`,
+        ? sql`CASE WHEN ${sql.ref(`${alias}.run_pk`)} IS NULL THEN 2 WHEN ${sql.ref(`${alias}.is_nan`)} = 1 THEN 1 ELSE 0 END`
+        : sql`CASE WHEN ${sql.ref(`${alias}.run_pk`)} IS NULL THEN 1 ELSE 0 END`,
     )
-    order.push(sql`${sql.ref(`${name}.value`)} ${direction}`)
-  }
+    order.push(sql`${sql.ref(`${alias}.value`)} ${direction}`)
+  })
   if (!orderedByStartTime) order.push(sql`r.start_time DESC`)
   order.push(sql`r.run_uuid ASC`)
 
-  return sql<RunRow>`SELECT ${RUN_COLUMNS} FROM runs r ${sql.join(joins, sql` `)}
-    WHERE ${sql.join(where, sql` AND `)}
+  return sql<RunRow>`SELECT ${RUN_COLUMNS} FROM ${from} ${sql.join(orderJoins, sql` `)}
+    WHERE ${sql.join([...runConditions(input), ...where], sql` AND `)}
     ORDER BY ${sql.join(order)}
     LIMIT ${input.maxResults} OFFSET ${input.offset}`
-}
-
-/** Comparisons that can be inner joins: they need the value to exist anyway. */
-function joinTarget(comparison: Comparison): { table: string; key: string } | undefined {
-  if (comparison.comparator === 'IS NULL' || comparison.comparator === 'IS NOT NULL') return undefined
-  switch (comparison.entity) {
-    case 'metric':
-    case 'param':
-    case 'tag':
-      return { table: VALUE_TABLES[comparison.entity], key: comparison.key }
-    case 'attribute':
-      return comparison.key === 'run_name' ? { table: 'tags', key: TAG_RUN_NAME } : undefined
-    default:
-      return undefined
-  }
 }
 
 function comparisonPredicate(db: SqlDatabase, comparison: Comparison): RawBuilder<boolean> {
@@ -144,12 +207,12 @@ function comparisonPredicate(db: SqlDatabase, comparison: Comparison): RawBuilde
     case 'param':
     case 'tag':
       return valueExists(VALUE_TABLES[comparison.entity], comparison.key, comparison, (value) =>
-        stringPredicate(db, value, comparison, PARAM_TAG_COMPARATORS),
+        stringPredicate(db, value, comparison, VALUE_COMPARATORS),
       )
     case 'attribute': {
       if (comparison.key === 'run_name') {
         return valueExists('tags', TAG_RUN_NAME, comparison, (value) =>
-          stringPredicate(db, value, comparison, PARAM_TAG_COMPARATORS),
+          stringPredicate(db, value, comparison, VALUE_COMPARATORS),
         )
       }
       const stringColumn = STRING_ATTRIBUTES[comparison.key]
@@ -168,7 +231,7 @@ function comparisonPredicate(db: SqlDatabase, comparison: Comparison): RawBuilde
  * `IS NULL` asks for exactly those runs.
  */
 function valueExists(
-  table: string,
+  table: ValueTable,
   key: string,
   comparison: Comparison,
   predicate: (value: RawBuilder<unknown>, isNan: RawBuilder<unknown>) => RawBuilder<boolean>,
