@@ -122,7 +122,8 @@ describe('a server killed while clients stream log-batch', () => {
         inFlight.delete(id)
         acknowledged.push(batch)
         // Kill a moment later, at no particular point of any request.
-        if (acknowledged.length === KILL_AFTER_ACKED_BATCHES) setTimeout(() => void kill(), Math.random() * 20)
+        if (acknowledged.length === KILL_AFTER_ACKED_BATCHES)
+          setTimeout(() => void kill(), Math.random() * 20)
       }
     }
     const outcomes = await Promise.allSettled(Array.from({ length: CLIENTS }, (_, client) => stream(client)))

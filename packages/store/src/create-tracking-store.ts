@@ -13,7 +13,10 @@ export interface CreateTrackingStoreOptions {
  * `postgresql://…`, `postgres://…`, `postgresql+psycopg2://…`). A fresh database gets the schema and the
  * default experiment; a database with an older schema is refused until `cairn db upgrade` has run.
  */
-export async function createTrackingStore(uri: string, options: CreateTrackingStoreOptions): Promise<TrackingStore> {
+export async function createTrackingStore(
+  uri: string,
+  options: CreateTrackingStoreOptions,
+): Promise<TrackingStore> {
   const db = openDatabase(uri)
   try {
     await prepareSchema(db, redactUri(uri))

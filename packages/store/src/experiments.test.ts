@@ -2,7 +2,14 @@ import type { FilterExpression, MlflowError } from '@cairn/core'
 import { describe, expect, it } from 'vitest'
 import { appendToUri } from './sql-tracking-store.js'
 import { expectMlflowError } from './test-support/assertions.js'
-import { createTestStore, describeEachStore, IS_CI, POSTGRES_PROBLEM, STORE_KINDS, uniqueName } from './test-support/index.js'
+import {
+  createTestStore,
+  describeEachStore,
+  IS_CI,
+  POSTGRES_PROBLEM,
+  STORE_KINDS,
+  uniqueName,
+} from './test-support/index.js'
 
 describe('appendToUri', () => {
   it('joins with exactly one slash whatever the root looks like', () => {
@@ -27,8 +34,14 @@ describeEachStore('experiments', (getStore) => {
 
   it('creates experiments with increasing integer ids, default locations and tags', async () => {
     const store = getStore()
-    const first = await store.createExperiment({ name: uniqueName('exp'), tags: [{ key: 'team', value: 'a' }] })
-    const second = await store.createExperiment({ name: uniqueName('exp'), artifactLocation: 's3://bucket/x' })
+    const first = await store.createExperiment({
+      name: uniqueName('exp'),
+      tags: [{ key: 'team', value: 'a' }],
+    })
+    const second = await store.createExperiment({
+      name: uniqueName('exp'),
+      artifactLocation: 's3://bucket/x',
+    })
     expect(Number(second)).toBeGreaterThan(Number(first))
     expect(first).toMatch(/^\d+$/)
     const experiment = await store.getExperiment(first)
@@ -43,12 +56,20 @@ describeEachStore('experiments', (getStore) => {
     const store = getStore()
     const name = uniqueName('dup')
     await store.createExperiment({ name })
-    await expectMlflowError(store.createExperiment({ name }), 'RESOURCE_ALREADY_EXISTS', `Experiment(name=${name}) already exists.`)
+    await expectMlflowError(
+      store.createExperiment({ name }),
+      'RESOURCE_ALREADY_EXISTS',
+      `Experiment(name=${name}) already exists.`,
+    )
   })
 
   it('returns RESOURCE_DOES_NOT_EXIST for unknown and malformed ids', async () => {
     const store = getStore()
-    await expectMlflowError(store.getExperiment('987654'), 'RESOURCE_DOES_NOT_EXIST', 'No Experiment with id=987654 exists')
+    await expectMlflowError(
+      store.getExperiment('987654'),
+      'RESOURCE_DOES_NOT_EXIST',
+      'No Experiment with id=987654 exists',
+    )
     await expectMlflowError(store.getExperiment('abc'), 'RESOURCE_DOES_NOT_EXIST')
     await expectMlflowError(store.getExperiment('99999999999999'), 'RESOURCE_DOES_NOT_EXIST')
     await expectMlflowError(store.getExperiment("1' OR '1'='1"), 'RESOURCE_DOES_NOT_EXIST')
@@ -89,7 +110,11 @@ describeEachStore('experiments', (getStore) => {
     const other = await store.createExperiment({ name: uniqueName('other') })
     await expectMlflowError(store.renameExperiment(other, newName), 'RESOURCE_ALREADY_EXISTS')
     await store.deleteExperiment(other)
-    await expectMlflowError(store.renameExperiment(other, uniqueName('x')), 'INVALID_STATE', 'Cannot rename a non-active experiment.')
+    await expectMlflowError(
+      store.renameExperiment(other, uniqueName('x')),
+      'INVALID_STATE',
+      'Cannot rename a non-active experiment.',
+    )
     await expectMlflowError(store.renameExperiment('424242', 'x'), 'RESOURCE_DOES_NOT_EXIST')
   })
 
@@ -112,15 +137,30 @@ describeEachStore('experiments', (getStore) => {
       'RESOURCE_DOES_NOT_EXIST',
       `No tag with name: k in experiment with id ${id}`,
     )
-    await expectMlflowError(store.setExperimentTag('777777', { key: 'a', value: 'b' }), 'RESOURCE_DOES_NOT_EXIST')
+    await expectMlflowError(
+      store.setExperimentTag('777777', { key: 'a', value: 'b' }),
+      'RESOURCE_DOES_NOT_EXIST',
+    )
   })
 
   describe('searchExperiments', () => {
     const prefix = uniqueName('srch')
     const ids: Record<string, string> = {}
 
-    const search = async (options: { filter?: FilterExpression; orderBy?: { key: string; ascending: boolean }[]; viewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL'; maxResults?: number; offset?: number }) => {
-      const nameFilter: FilterExpression = { kind: 'comparison', entity: 'attribute', key: 'name', comparator: 'LIKE', value: `${prefix}%` }
+    const search = async (options: {
+      filter?: FilterExpression
+      orderBy?: { key: string; ascending: boolean }[]
+      viewType?: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL'
+      maxResults?: number
+      offset?: number
+    }) => {
+      const nameFilter: FilterExpression = {
+        kind: 'comparison',
+        entity: 'attribute',
+        key: 'name',
+        comparator: 'LIKE',
+        value: `${prefix}%`,
+      }
       return getStore().searchExperiments({
         viewType: options.viewType ?? 'ACTIVE_ONLY',
         maxResults: options.maxResults ?? 100,
@@ -137,7 +177,12 @@ describeEachStore('experiments', (getStore) => {
       for (const suffix of ['a', 'ab', 'Abc', 'b_x', 'deleted']) {
         ids[suffix] = await store.createExperiment({
           name: `${prefix}-${suffix}`,
-          tags: suffix === 'ab' ? [{ key: 'color', value: 'Blue' }] : suffix === 'a' ? [{ key: 'color', value: 'red' }] : [],
+          tags:
+            suffix === 'ab'
+              ? [{ key: 'color', value: 'Blue' }]
+              : suffix === 'a'
+                ? [{ key: 'color', value: 'red' }]
+                : [],
         })
         await new Promise((resolve) => setTimeout(resolve, 3))
       }
@@ -154,27 +199,72 @@ describeEachStore('experiments', (getStore) => {
     })
 
     it('filters names with case-sensitive LIKE and case-insensitive ILIKE', async () => {
-      const like = (pattern: string): FilterExpression => ({ kind: 'comparison', entity: 'attribute', key: 'name', comparator: 'LIKE', value: `${prefix}-${pattern}` })
-      const ilike = (pattern: string): FilterExpression => ({ kind: 'comparison', entity: 'attribute', key: 'name', comparator: 'ILIKE', value: `${prefix}-${pattern}` })
-      expect(await names({ filter: like('a%'), orderBy: [{ key: 'name', ascending: true }] })).toEqual(['a', 'ab'])
-      expect(await names({ filter: ilike('a%'), orderBy: [{ key: 'name', ascending: true }] })).toEqual(['Abc', 'a', 'ab'])
+      const like = (pattern: string): FilterExpression => ({
+        kind: 'comparison',
+        entity: 'attribute',
+        key: 'name',
+        comparator: 'LIKE',
+        value: `${prefix}-${pattern}`,
+      })
+      const ilike = (pattern: string): FilterExpression => ({
+        kind: 'comparison',
+        entity: 'attribute',
+        key: 'name',
+        comparator: 'ILIKE',
+        value: `${prefix}-${pattern}`,
+      })
+      expect(await names({ filter: like('a%'), orderBy: [{ key: 'name', ascending: true }] })).toEqual([
+        'a',
+        'ab',
+      ])
+      expect(await names({ filter: ilike('a%'), orderBy: [{ key: 'name', ascending: true }] })).toEqual([
+        'Abc',
+        'a',
+        'ab',
+      ])
       expect(await names({ filter: like('b\\_x') })).toEqual(['b_x'])
       expect(await names({ filter: like('_b') })).toEqual(['ab'])
     })
 
     it('filters by = and != on names and by tags (a missing tag never matches)', async () => {
-      const filter = (comparator: '=' | '!=', value: string): FilterExpression => ({ kind: 'comparison', entity: 'attribute', key: 'name', comparator, value: `${prefix}-${value}` })
+      const filter = (comparator: '=' | '!=', value: string): FilterExpression => ({
+        kind: 'comparison',
+        entity: 'attribute',
+        key: 'name',
+        comparator,
+        value: `${prefix}-${value}`,
+      })
       expect(await names({ filter: filter('=', 'ab') })).toEqual(['ab'])
       expect(await names({ filter: filter('!=', 'ab') })).toEqual(['b_x', 'Abc', 'a'])
-      expect(await names({ filter: { kind: 'comparison', entity: 'tag', key: 'color', comparator: '!=', value: 'red' } })).toEqual(['ab'])
-      expect(await names({ filter: { kind: 'comparison', entity: 'tag', key: 'color', comparator: 'ILIKE', value: 'b%' } })).toEqual(['ab'])
-      expect(await names({ filter: { kind: 'comparison', entity: 'tag', key: 'color', comparator: 'LIKE', value: 'b%' } })).toEqual([])
+      expect(
+        await names({
+          filter: { kind: 'comparison', entity: 'tag', key: 'color', comparator: '!=', value: 'red' },
+        }),
+      ).toEqual(['ab'])
+      expect(
+        await names({
+          filter: { kind: 'comparison', entity: 'tag', key: 'color', comparator: 'ILIKE', value: 'b%' },
+        }),
+      ).toEqual(['ab'])
+      expect(
+        await names({
+          filter: { kind: 'comparison', entity: 'tag', key: 'color', comparator: 'LIKE', value: 'b%' },
+        }),
+      ).toEqual([])
     })
 
     it('filters on creation_time numerically', async () => {
       const created = (await getStore().getExperiment(ids.ab!)).creationTime
       expect(
-        await names({ filter: { kind: 'comparison', entity: 'attribute', key: 'creation_time', comparator: '>', value: created } }),
+        await names({
+          filter: {
+            kind: 'comparison',
+            entity: 'attribute',
+            key: 'creation_time',
+            comparator: '>',
+            value: created,
+          },
+        }),
       ).toEqual(['b_x', 'Abc'])
     })
 
@@ -193,42 +283,74 @@ describeEachStore('experiments', (getStore) => {
     })
 
     it('returns tags with each experiment', async () => {
-      const page = await search({ filter: { kind: 'comparison', entity: 'attribute', key: 'name', comparator: '=', value: `${prefix}-a` } })
+      const page = await search({
+        filter: {
+          kind: 'comparison',
+          entity: 'attribute',
+          key: 'name',
+          comparator: '=',
+          value: `${prefix}-a`,
+        },
+      })
       expect(page.items[0]?.tags).toEqual([{ key: 'color', value: 'red' }])
     })
 
     it('treats quotes and SQL in filter values as plain text', async () => {
-      const filter: FilterExpression = { kind: 'comparison', entity: 'tag', key: "color' OR 1=1 --", comparator: '=', value: "x' OR '1'='1" }
+      const filter: FilterExpression = {
+        kind: 'comparison',
+        entity: 'tag',
+        key: "color' OR 1=1 --",
+        comparator: '=',
+        value: "x' OR '1'='1",
+      }
       expect(await names({ filter })).toEqual([])
-      const orName: FilterExpression = { kind: 'comparison', entity: 'attribute', key: 'name', comparator: '=', value: `${prefix}-a' OR name LIKE '%` }
+      const orName: FilterExpression = {
+        kind: 'comparison',
+        entity: 'attribute',
+        key: 'name',
+        comparator: '=',
+        value: `${prefix}-a' OR name LIKE '%`,
+      }
       expect(await names({ filter: orName })).toEqual([])
     })
 
     it('rejects filters on unknown entities and order keys', async () => {
-      await expectMlflowError(search({ filter: { kind: 'comparison', entity: 'metric', key: 'm', comparator: '>', value: 1 } }), 'INVALID_PARAMETER_VALUE')
-      await expectMlflowError(search({ orderBy: [{ key: 'bogus', ascending: true }] }), 'INVALID_PARAMETER_VALUE')
+      await expectMlflowError(
+        search({ filter: { kind: 'comparison', entity: 'metric', key: 'm', comparator: '>', value: 1 } }),
+        'INVALID_PARAMETER_VALUE',
+      )
+      await expectMlflowError(
+        search({ orderBy: [{ key: 'bogus', ascending: true }] }),
+        'INVALID_PARAMETER_VALUE',
+      )
     })
   })
 })
 
-describe.runIf(STORE_KINDS.includes('postgres') && (POSTGRES_PROBLEM === undefined || IS_CI))('experiments on PostgreSQL under concurrency', () => {
-  it('lets exactly one of many parallel creations of a name succeed and keeps ids unique', async () => {
-    const testStore = await createTestStore('postgres')
-    try {
-      const name = uniqueName('race')
-      const results = await Promise.allSettled(
-        Array.from({ length: 8 }, () => testStore.store.createExperiment({ name })),
-      )
-      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
-      for (const result of results) {
-        if (result.status === 'rejected') expect((result.reason as MlflowError).code).toBe('RESOURCE_ALREADY_EXISTS')
+describe.runIf(STORE_KINDS.includes('postgres') && (POSTGRES_PROBLEM === undefined || IS_CI))(
+  'experiments on PostgreSQL under concurrency',
+  () => {
+    it('lets exactly one of many parallel creations of a name succeed and keeps ids unique', async () => {
+      const testStore = await createTestStore('postgres')
+      try {
+        const name = uniqueName('race')
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, () => testStore.store.createExperiment({ name })),
+        )
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
+        for (const result of results) {
+          if (result.status === 'rejected')
+            expect((result.reason as MlflowError).code).toBe('RESOURCE_ALREADY_EXISTS')
+        }
+        const ids = await Promise.all(
+          Array.from({ length: 20 }, (_, index) =>
+            testStore.store.createExperiment({ name: `${name}-${index}` }),
+          ),
+        )
+        expect(new Set(ids).size).toBe(20)
+      } finally {
+        await testStore.cleanup()
       }
-      const ids = await Promise.all(
-        Array.from({ length: 20 }, (_, index) => testStore.store.createExperiment({ name: `${name}-${index}` })),
-      )
-      expect(new Set(ids).size).toBe(20)
-    } finally {
-      await testStore.cleanup()
-    }
-  })
-})
+    })
+  },
+)

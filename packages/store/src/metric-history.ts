@@ -71,14 +71,33 @@ export async function* streamMetricHistory(
   runId: string,
   metricKey: string,
 ): AsyncGenerator<Metric[]> {
-  const runPk = await getRunPk(db, runId)
-  let rows = await db.read((session) => session.selectRows(FIRST_CHUNK_SQL, [runPk, metricKey, HISTORY_CHUNK_SIZE]))
-  while (rows.length > 0) {
+  for await (const rows of streamHistoryRows(db, runId, metricKey))
     yield rows.map((row) => toMetric(metricKey, row))
+}
+
+async function* streamHistoryRows(
+  db: SqlDatabase,
+  runId: string,
+  metricKey: string,
+): AsyncGenerator<unknown[][]> {
+  const runPk = await getRunPk(db, runId)
+  let rows = await db.read((session) =>
+    session.selectRows(FIRST_CHUNK_SQL, [runPk, metricKey, HISTORY_CHUNK_SIZE]),
+  )
+  while (rows.length > 0) {
+    yield rows
     if (rows.length < HISTORY_CHUNK_SIZE) return
     const last = rows[rows.length - 1]!
     rows = await db.read((session) =>
-      session.selectRows(NEXT_CHUNK_SQL, [runPk, metricKey, last[0], last[1], last[2], last[3], HISTORY_CHUNK_SIZE]),
+      session.selectRows(NEXT_CHUNK_SQL, [
+        runPk,
+        metricKey,
+        last[0],
+        last[1],
+        last[2],
+        last[3],
+        HISTORY_CHUNK_SIZE,
+      ]),
     )
   }
 }
@@ -92,6 +111,18 @@ export async function* streamMetricHistoryJson(
   runId: string,
   metricKey: string,
 ): AsyncGenerator<string> {
+  if (db.metricJsonAggregate === undefined) {
+    const key = JSON.stringify(metricKey)
+    for await (const rows of streamHistoryRows(db, runId, metricKey)) {
+      let text = ''
+      for (const row of rows) {
+        const value = row[3] ? '"NaN"' : String(row[2])
+        text += `${text ? ',' : ''}{"key":${key},"value":${value},"timestamp":${row[0]},"step":${row[1]}}`
+      }
+      yield text
+    }
+    return
+  }
   const runPk = await getRunPk(db, runId)
   const chunkSql = `SELECT ${db.metricJsonAggregate}, count(*) FROM (SELECT "timestamp", step, value, is_nan
     FROM metrics WHERE run_pk = ? AND key = ? AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?)
@@ -100,11 +131,19 @@ export async function* streamMetricHistoryJson(
   for (;;) {
     const position = after
     const { text, count, end } = await db.read(async (session) => {
-      const [row] = await session.selectRows(chunkSql, [metricKey, runPk, metricKey, ...position, HISTORY_CHUNK_SIZE])
+      const [row] = await session.selectRows(chunkSql, [
+        metricKey,
+        runPk,
+        metricKey,
+        ...position,
+        HISTORY_CHUNK_SIZE,
+      ])
       const count = Number(row?.[1] ?? 0)
       const end =
         count === HISTORY_CHUNK_SIZE
-          ? (await session.selectRows(CHUNK_END_SQL, [runPk, metricKey, ...position, HISTORY_CHUNK_SIZE - 1]))[0]
+          ? (
+              await session.selectRows(CHUNK_END_SQL, [runPk, metricKey, ...position, HISTORY_CHUNK_SIZE - 1])
+            )[0]
           : undefined
       return { text: (row?.[0] as string | null) ?? '', count, end }
     })
@@ -114,21 +153,33 @@ export async function* streamMetricHistoryJson(
   }
 }
 
-export async function getMetricHistoryBulk(db: SqlDatabase, input: MetricHistoryBulkInput): Promise<Metric[]> {
+export async function getMetricHistoryBulk(
+  db: SqlDatabase,
+  input: MetricHistoryBulkInput,
+): Promise<Metric[]> {
   return db.read(async (session) => {
     const runs = await resolveRunPks(db, session, input.runIds)
     const metrics: Metric[] = []
     for (const runId of [...runs.keys()].sort()) {
       const remaining = input.maxResults - metrics.length
       if (remaining <= 0) break
-      const rows = await session.selectRows(HISTORY_PAGE_SQL, [runs.get(runId), input.metricKey, remaining, 0])
+      const rows = await session.selectRows(HISTORY_PAGE_SQL, [
+        runs.get(runId),
+        input.metricKey,
+        remaining,
+        0,
+      ])
       for (const row of rows) metrics.push({ ...toMetric(input.metricKey, row), runId })
     }
     return metrics
   })
 }
 
-async function resolveRunPks(db: SqlDatabase, session: Session, runIds: readonly string[]): Promise<Map<string, number>> {
+async function resolveRunPks(
+  db: SqlDatabase,
+  session: Session,
+  runIds: readonly string[],
+): Promise<Map<string, number>> {
   const unique = [...new Set(runIds)]
   if (unique.length === 0) return new Map()
   const rows = await session.selectRows(`SELECT run_uuid, run_pk FROM runs WHERE run_uuid ${db.listSql}`, [
@@ -247,7 +298,11 @@ export async function getMetricHistoryBulkInterval(
       `SELECT run_pk, min_step, step, step_count FROM latest_metrics WHERE key = ? AND run_pk ${db.listSql}`,
       [input.metricKey, db.listParameter(pks)],
     )
-    const runRanges = statistics.map((row) => ({ min: Number(row[1]), max: Number(row[2]), count: Number(row[3]) }))
+    const runRanges = statistics.map((row) => ({
+      min: Number(row[1]),
+      max: Number(row[2]),
+      count: Number(row[3]),
+    }))
     const contiguous = runRanges.every((range) => range.max - range.min + 1 === range.count)
     let steps: StepSet
     if (contiguous) {

@@ -97,7 +97,14 @@ export async function loadRuns(db: SqlDatabase, session: Session, rows: RunRow[]
   if (rows.length === 0) return []
   const data = new Map<number, RunData>()
   for (const row of rows) {
-    data.set(row.run_pk, { params: [], metrics: [], tags: [], datasetInputs: [], modelInputs: [], modelOutputs: [] })
+    data.set(row.run_pk, {
+      params: [],
+      metrics: [],
+      tags: [],
+      datasetInputs: [],
+      modelInputs: [],
+      modelOutputs: [],
+    })
   }
   const pks = rows.map((row) => row.run_pk)
   const inRuns = (column: string) => db.inList(sql.ref(column), pks)
@@ -157,7 +164,10 @@ export async function loadRuns(db: SqlDatabase, session: Session, rows: RunRow[]
   const tagsByInput = new Map<string, Tag[]>()
   for (const row of inputTags) {
     let list = tagsByInput.get(row.input_uuid)
-    if (!list) tagsByInput.set(row.input_uuid, (list = []))
+    if (!list) {
+      list = []
+      tagsByInput.set(row.input_uuid, list)
+    }
     list.push({ key: row.name, value: row.value })
   }
   for (const row of inputs) {

@@ -4,9 +4,17 @@ import { expectMlflowError } from './test-support/assertions.js'
 import { describeEachStore, uniqueName } from './test-support/index.js'
 import type { TrackingStore } from './tracking-store.js'
 
-const metric = (key: string, value: number, timestamp: number, step: number): Metric => ({ key, value, timestamp, step })
+const metric = (key: string, value: number, timestamp: number, step: number): Metric => ({
+  key,
+  value,
+  timestamp,
+  step,
+})
 
-async function newRun(store: TrackingStore, options: { experimentId?: string; runName?: string; startTime?: number } = {}) {
+async function newRun(
+  store: TrackingStore,
+  options: { experimentId?: string; runName?: string; startTime?: number } = {},
+) {
   const experimentId = options.experimentId ?? (await store.createExperiment({ name: uniqueName('runs') }))
   return store.createRun({
     experimentId,
@@ -54,7 +62,10 @@ describeEachStore('runs', (getStore) => {
 
     it('puts the run under its experiment location, whatever the root', async () => {
       const store = getStore()
-      const experimentId = await store.createExperiment({ name: uniqueName('loc'), artifactLocation: 's3://bucket/path/' })
+      const experimentId = await store.createExperiment({
+        name: uniqueName('loc'),
+        artifactLocation: 's3://bucket/path/',
+      })
       const run = await store.createRun({ experimentId, userId: 'u', runName: 'r', startTime: 1, tags: [] })
       expect(run.info.artifactUri).toBe(`s3://bucket/path/${run.info.runId}/artifacts`)
     })
@@ -75,7 +86,11 @@ describeEachStore('runs', (getStore) => {
       const message = `Run with id=${missing} not found`
       await expectMlflowError(store.getRun(missing), 'RESOURCE_DOES_NOT_EXIST', message)
       await expectMlflowError(store.getRunInfo(missing), 'RESOURCE_DOES_NOT_EXIST', message)
-      await expectMlflowError(store.updateRun({ runId: missing, status: 'FINISHED' }), 'RESOURCE_DOES_NOT_EXIST', message)
+      await expectMlflowError(
+        store.updateRun({ runId: missing, status: 'FINISHED' }),
+        'RESOURCE_DOES_NOT_EXIST',
+        message,
+      )
       await expectMlflowError(store.deleteRun(missing), 'RESOURCE_DOES_NOT_EXIST', message)
       await expectMlflowError(store.restoreRun(missing), 'RESOURCE_DOES_NOT_EXIST', message)
       await expectMlflowError(
@@ -84,8 +99,16 @@ describeEachStore('runs', (getStore) => {
         message,
       )
       await expectMlflowError(store.deleteTag(missing, 'k'), 'RESOURCE_DOES_NOT_EXIST', message)
-      await expectMlflowError(store.logInputs(missing, [], [{ modelId: 'm-1' }]), 'RESOURCE_DOES_NOT_EXIST', message)
-      await expectMlflowError(store.logOutputs(missing, [{ modelId: 'm-1', step: 1 }]), 'RESOURCE_DOES_NOT_EXIST', message)
+      await expectMlflowError(
+        store.logInputs(missing, [], [{ modelId: 'm-1' }]),
+        'RESOURCE_DOES_NOT_EXIST',
+        message,
+      )
+      await expectMlflowError(
+        store.logOutputs(missing, [{ modelId: 'm-1', step: 1 }]),
+        'RESOURCE_DOES_NOT_EXIST',
+        message,
+      )
     })
 
     it('updates only the given fields and keeps the run name tag in sync', async () => {
@@ -103,7 +126,12 @@ describeEachStore('runs', (getStore) => {
     it('renames the run when log-batch sets the mlflow.runName tag', async () => {
       const store = getStore()
       const run = await newRun(store)
-      await store.logBatch({ runId: run.info.runId, metrics: [], params: [], tags: [{ key: 'mlflow.runName', value: 'via-tag' }] })
+      await store.logBatch({
+        runId: run.info.runId,
+        metrics: [],
+        params: [],
+        tags: [{ key: 'mlflow.runName', value: 'via-tag' }],
+      })
       expect((await store.getRunInfo(run.info.runId)).runName).toBe('via-tag')
     })
 
@@ -123,7 +151,15 @@ describeEachStore('runs', (getStore) => {
       const run = await newRun(store)
       const runId = run.info.runId
       await store.logBatch({ runId, metrics: [], params: [{ key: 'lr', value: '0.1' }], tags: [] })
-      await store.logBatch({ runId, metrics: [], params: [{ key: 'lr', value: '0.1' }, { key: 'depth', value: '3' }], tags: [] })
+      await store.logBatch({
+        runId,
+        metrics: [],
+        params: [
+          { key: 'lr', value: '0.1' },
+          { key: 'depth', value: '3' },
+        ],
+        tags: [],
+      })
       await expectMlflowError(
         store.logBatch({
           runId,
@@ -150,7 +186,15 @@ describeEachStore('runs', (getStore) => {
       const store = getStore()
       const run = await newRun(store)
       await expectMlflowError(
-        store.logBatch({ runId: run.info.runId, metrics: [], params: [{ key: 'p', value: 'a' }, { key: 'p', value: "it's" }], tags: [] }),
+        store.logBatch({
+          runId: run.info.runId,
+          metrics: [],
+          params: [
+            { key: 'p', value: 'a' },
+            { key: 'p', value: "it's" },
+          ],
+          tags: [],
+        }),
         'INVALID_PARAMETER_VALUE',
         /'old_value': 'a', 'new_value': "it's"/,
       )
@@ -161,8 +205,21 @@ describeEachStore('runs', (getStore) => {
       const store = getStore()
       const run = await newRun(store)
       const runId = run.info.runId
-      await store.logBatch({ runId, metrics: [], params: [{ key: 'empty', value: '' }], tags: [{ key: 't', value: '' }] })
-      await store.logBatch({ runId, metrics: [], params: [], tags: [{ key: 't', value: 'one' }, { key: 't', value: 'two' }] })
+      await store.logBatch({
+        runId,
+        metrics: [],
+        params: [{ key: 'empty', value: '' }],
+        tags: [{ key: 't', value: '' }],
+      })
+      await store.logBatch({
+        runId,
+        metrics: [],
+        params: [],
+        tags: [
+          { key: 't', value: 'one' },
+          { key: 't', value: 'two' },
+        ],
+      })
       const stored = await store.getRun(runId)
       expect(stored.data.params).toEqual([{ key: 'empty', value: '' }])
       expect(stored.data.tags).toContainEqual({ key: 't', value: 'two' })
@@ -172,10 +229,26 @@ describeEachStore('runs', (getStore) => {
       const store = getStore()
       const run = await newRun(store)
       const runId = run.info.runId
-      const points = [metric('nan', Number.NaN, 1, 0), metric('pos', Number.POSITIVE_INFINITY, 1, 0), metric('neg', Number.NEGATIVE_INFINITY, 1, 0)]
-      await store.logBatch({ runId, metrics: [...points, metric('dup', 1, 5, 2), metric('dup', 1, 5, 2)], params: [], tags: [] })
-      await store.logBatch({ runId, metrics: [metric('dup', 1, 5, 2), metric('dup', 2, 5, 2), metric('nan', Number.NaN, 1, 0)], params: [], tags: [] })
-      const latest = Object.fromEntries((await store.getRun(runId)).data.metrics.map((point) => [point.key, point.value]))
+      const points = [
+        metric('nan', Number.NaN, 1, 0),
+        metric('pos', Number.POSITIVE_INFINITY, 1, 0),
+        metric('neg', Number.NEGATIVE_INFINITY, 1, 0),
+      ]
+      await store.logBatch({
+        runId,
+        metrics: [...points, metric('dup', 1, 5, 2), metric('dup', 1, 5, 2)],
+        params: [],
+        tags: [],
+      })
+      await store.logBatch({
+        runId,
+        metrics: [metric('dup', 1, 5, 2), metric('dup', 2, 5, 2), metric('nan', Number.NaN, 1, 0)],
+        params: [],
+        tags: [],
+      })
+      const latest = Object.fromEntries(
+        (await store.getRun(runId)).data.metrics.map((point) => [point.key, point.value]),
+      )
       expect(latest.nan).toBeNaN()
       expect(latest.pos).toBe(1.7976931348623157e308)
       expect(latest.neg).toBe(-1.7976931348623157e308)
@@ -188,8 +261,14 @@ describeEachStore('runs', (getStore) => {
       const store = getStore()
       const run = await newRun(store)
       const runId = run.info.runId
-      const latestOf = async (key: string) => (await store.getRun(runId)).data.metrics.find((point) => point.key === key)
-      await store.logBatch({ runId, metrics: [metric('m', 5, 100, 3), metric('m', 7, 200, 2)], params: [], tags: [] })
+      const latestOf = async (key: string) =>
+        (await store.getRun(runId)).data.metrics.find((point) => point.key === key)
+      await store.logBatch({
+        runId,
+        metrics: [metric('m', 5, 100, 3), metric('m', 7, 200, 2)],
+        params: [],
+        tags: [],
+      })
       expect(await latestOf('m')).toEqual(metric('m', 5, 100, 3))
       await store.logBatch({ runId, metrics: [metric('m', 1, 50, 3)], params: [], tags: [] })
       expect(await latestOf('m')).toEqual(metric('m', 5, 100, 3))
@@ -211,7 +290,9 @@ describeEachStore('runs', (getStore) => {
     it('logs 1000 metrics of many keys in one call', async () => {
       const store = getStore()
       const run = await newRun(store)
-      const metrics = Array.from({ length: 1000 }, (_, index) => metric(`k${index % 300}`, index, 1000 + index, Math.floor(index / 300)))
+      const metrics = Array.from({ length: 1000 }, (_, index) =>
+        metric(`k${index % 300}`, index, 1000 + index, Math.floor(index / 300)),
+      )
       await store.logBatch({ runId: run.info.runId, metrics, params: [], tags: [] })
       const stored = await store.getRun(run.info.runId)
       expect(stored.data.metrics).toHaveLength(300)
@@ -223,7 +304,12 @@ describeEachStore('runs', (getStore) => {
     it('deletes a tag and reports a missing one', async () => {
       const store = getStore()
       const run = await newRun(store)
-      await store.logBatch({ runId: run.info.runId, metrics: [], params: [], tags: [{ key: 'k', value: 'v' }] })
+      await store.logBatch({
+        runId: run.info.runId,
+        metrics: [],
+        params: [],
+        tags: [{ key: 'k', value: 'v' }],
+      })
       await store.deleteTag(run.info.runId, 'k')
       expect((await store.getRun(run.info.runId)).data.tags.map((tag) => tag.key)).not.toContain('k')
       await expectMlflowError(
@@ -236,7 +322,13 @@ describeEachStore('runs', (getStore) => {
 
   describe('inputs and outputs', () => {
     const dataset = (name: string, digest: string, context?: string): DatasetInput => ({
-      dataset: { name, digest, sourceType: 'local', source: '{"uri": "/data"}', schema: '{"mlflow_colspec": []}' },
+      dataset: {
+        name,
+        digest,
+        sourceType: 'local',
+        source: '{"uri": "/data"}',
+        schema: '{"mlflow_colspec": []}',
+      },
       tags: context ? [{ key: 'mlflow.data.context', value: context }] : [],
     })
 
@@ -245,14 +337,37 @@ describeEachStore('runs', (getStore) => {
       const experimentId = await store.createExperiment({ name: uniqueName('inputs') })
       const first = await newRun(store, { experimentId })
       const second = await newRun(store, { experimentId })
-      await store.logInputs(first.info.runId, [dataset('train', 'abc', 'training'), dataset('train', 'abc', 'ignored'), dataset('eval', 'def')], [])
-      await store.logInputs(first.info.runId, [dataset('train', 'abc', 'changed')], [{ modelId: 'm-1' }, { modelId: 'm-1' }])
+      await store.logInputs(
+        first.info.runId,
+        [dataset('train', 'abc', 'training'), dataset('train', 'abc', 'ignored'), dataset('eval', 'def')],
+        [],
+      )
+      await store.logInputs(
+        first.info.runId,
+        [dataset('train', 'abc', 'changed')],
+        [{ modelId: 'm-1' }, { modelId: 'm-1' }],
+      )
       await store.logInputs(second.info.runId, [dataset('train', 'abc', 'validation')], [])
       const run = await store.getRun(first.info.runId)
       expect(run.inputs.datasetInputs).toEqual([
-        { dataset: { name: 'eval', digest: 'def', sourceType: 'local', source: '{"uri": "/data"}', schema: '{"mlflow_colspec": []}' }, tags: [] },
         {
-          dataset: { name: 'train', digest: 'abc', sourceType: 'local', source: '{"uri": "/data"}', schema: '{"mlflow_colspec": []}' },
+          dataset: {
+            name: 'eval',
+            digest: 'def',
+            sourceType: 'local',
+            source: '{"uri": "/data"}',
+            schema: '{"mlflow_colspec": []}',
+          },
+          tags: [],
+        },
+        {
+          dataset: {
+            name: 'train',
+            digest: 'abc',
+            sourceType: 'local',
+            source: '{"uri": "/data"}',
+            schema: '{"mlflow_colspec": []}',
+          },
           tags: [{ key: 'mlflow.data.context', value: 'training' }],
         },
       ])
@@ -268,7 +383,10 @@ describeEachStore('runs', (getStore) => {
     it('records model outputs with their step', async () => {
       const store = getStore()
       const run = await newRun(store)
-      await store.logOutputs(run.info.runId, [{ modelId: 'm-out', step: 7 }, { modelId: 'm-two', step: 0 }])
+      await store.logOutputs(run.info.runId, [
+        { modelId: 'm-out', step: 7 },
+        { modelId: 'm-two', step: 0 },
+      ])
       await store.logOutputs(run.info.runId, [{ modelId: 'm-out', step: 9 }])
       expect((await store.getRun(run.info.runId)).outputs.modelOutputs).toEqual([
         { modelId: 'm-out', step: 7 },
@@ -289,14 +407,26 @@ describeEachStore('runs', (getStore) => {
         params: [{ key: 'p', value: 'v' }],
         tags: [{ key: 't', value: 'v' }],
       })
-      await store.logInputs(removed.info.runId, [{ dataset: { name: 'd', digest: 'x', sourceType: 's', source: 's' }, tags: [{ key: 'a', value: 'b' }] }], [{ modelId: 'm' }])
+      await store.logInputs(
+        removed.info.runId,
+        [
+          {
+            dataset: { name: 'd', digest: 'x', sourceType: 's', source: 's' },
+            tags: [{ key: 'a', value: 'b' }],
+          },
+        ],
+        [{ modelId: 'm' }],
+      )
       await store.deleteRun(removed.info.runId)
       expect(await store.listDeletedRunIds({ experimentIds: [experimentId] })).toEqual([removed.info.runId])
       expect(await store.listDeletedRunIds({ olderThan: 60_000 })).not.toContain(removed.info.runId)
       expect(await store.listDeletedRunIds()).toContain(removed.info.runId)
       await store.purgeRun(removed.info.runId)
       await expectMlflowError(store.getRun(removed.info.runId), 'RESOURCE_DOES_NOT_EXIST')
-      await expectMlflowError(store.getMetricHistory({ runId: removed.info.runId, metricKey: 'm', offset: 0 }), 'RESOURCE_DOES_NOT_EXIST')
+      await expectMlflowError(
+        store.getMetricHistory({ runId: removed.info.runId, metricKey: 'm', offset: 0 }),
+        'RESOURCE_DOES_NOT_EXIST',
+      )
       await expectMlflowError(store.purgeRun(removed.info.runId), 'RESOURCE_DOES_NOT_EXIST')
 
       await expectMlflowError(store.purgeExperiment(experimentId), 'RESOURCE_DOES_NOT_EXIST')

@@ -30,7 +30,8 @@ function likeToRegExp(pattern: string, flags: string): RegExp {
   let source = ''
   for (let index = 0; index < pattern.length; index++) {
     const char = pattern[index]!
-    if (char === '\\' && index + 1 < pattern.length) source += pattern[++index]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    if (char === '\\' && index + 1 < pattern.length)
+      source += pattern[++index]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
     else if (char === '%') source += '[\\s\\S]*'
     else if (char === '_') source += '[\\s\\S]'
     else source += char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -88,11 +89,13 @@ function referenceMatch(run: Run, expression: FilterExpression): boolean {
   if (expression.kind === 'and') return expression.operands.every((operand) => referenceMatch(run, operand))
   if (expression.kind === 'or') return expression.operands.some((operand) => referenceMatch(run, operand))
   const { entity, key } = expression
-  if (entity === 'metric') return matchesNumber(run.data.metrics.find((m) => m.key === key)?.value, expression)
+  if (entity === 'metric')
+    return matchesNumber(run.data.metrics.find((m) => m.key === key)?.value, expression)
   if (entity === 'param') return matchesString(run.data.params.find((p) => p.key === key)?.value, expression)
   if (entity === 'tag') return matchesString(run.data.tags.find((t) => t.key === key)?.value, expression)
   if (entity === 'attribute') {
-    if (key === 'run_name') return matchesString(run.data.tags.find((t) => t.key === 'mlflow.runName')?.value, expression)
+    if (key === 'run_name')
+      return matchesString(run.data.tags.find((t) => t.key === 'mlflow.runName')?.value, expression)
     if (key === 'run_id') return matchesString(run.info.runId, expression)
     if (key === 'status') return matchesString(run.info.status, expression)
     if (key === 'start_time') return matchesNumber(run.info.startTime, expression)
@@ -102,7 +105,7 @@ function referenceMatch(run: Run, expression: FilterExpression): boolean {
 }
 
 function referenceSort(runs: Run[], orderBy: OrderBy[]): Run[] {
-  const valueOf = (run: Run, item: OrderBy): { rank: number; value?: number | string } => {
+  const sortValue = (run: Run, item: OrderBy): { rank: number; value?: number | string } => {
     if (item.entity === 'metric') {
       const point = run.data.metrics.find((m) => m.key === item.key)
       if (!point) return { rank: 2 }
@@ -114,8 +117,8 @@ function referenceSort(runs: Run[], orderBy: OrderBy[]): Run[] {
   }
   return [...runs].sort((a, b) => {
     for (const item of orderBy) {
-      const left = valueOf(a, item)
-      const right = valueOf(b, item)
+      const left = sortValue(a, item)
+      const right = sortValue(b, item)
       if (left.rank !== right.rank) return left.rank - right.rank
       if (left.value !== right.value && left.value !== undefined && right.value !== undefined) {
         const order = left.value < right.value ? -1 : 1
@@ -131,7 +134,14 @@ describeEachStore('searchRuns', (getStore) => {
   let experimentId: string
   let runs: Run[] = []
   const search = async (
-    options: { filter?: FilterExpression; orderBy?: OrderBy[]; viewType?: ViewType; maxResults?: number; offset?: number; experimentIds?: string[] } = {},
+    options: {
+      filter?: FilterExpression
+      orderBy?: OrderBy[]
+      viewType?: ViewType
+      maxResults?: number
+      offset?: number
+      experimentIds?: string[]
+    } = {},
   ) =>
     getStore().searchRuns({
       experimentIds: options.experimentIds ?? [experimentId],
@@ -141,10 +151,14 @@ describeEachStore('searchRuns', (getStore) => {
       orderBy: options.orderBy ?? [],
       offset: options.offset ?? 0,
     })
-  const ids = async (options: Parameters<typeof search>[0]) => (await search(options)).items.map((run) => run.info.runId)
+  const ids = async (options: Parameters<typeof search>[0]) =>
+    (await search(options)).items.map((run) => run.info.runId)
   const expectSameAsReference = async (filter: FilterExpression | undefined, orderBy: OrderBy[] = []) => {
     const active = runs.filter((run) => run.info.lifecycleStage === 'active')
-    const expected = referenceSort(filter ? active.filter((run) => referenceMatch(run, filter)) : active, orderBy)
+    const expected = referenceSort(
+      filter ? active.filter((run) => referenceMatch(run, filter)) : active,
+      orderBy,
+    )
     expect(await ids({ filter, orderBy })).toEqual(expected.map((run) => run.info.runId))
   }
 
@@ -158,16 +172,26 @@ describeEachStore('searchRuns', (getStore) => {
         userId: index % 2 ? 'alice' : 'Bob',
         runName: `run-${index % 7}-${index}`,
         startTime: 1000 + (index % 10),
-        tags: next() < 0.8 ? [{ key: 'team', value: ['Vision', 'vision', 'nlp', 'speech%'][index % 4]! }] : [],
+        tags:
+          next() < 0.8 ? [{ key: 'team', value: ['Vision', 'vision', 'nlp', 'speech%'][index % 4]! }] : [],
       })
       const metrics = []
-      if (next() < 0.85) metrics.push({ key: 'acc', value: next() < 0.1 ? Number.NaN : Math.round(next() * 20) / 20, timestamp: 1, step: 0 })
-      if (next() < 0.7) metrics.push({ key: 'loss', value: Math.round(next() * 100) / 10, timestamp: 1, step: 0 })
+      if (next() < 0.85)
+        metrics.push({
+          key: 'acc',
+          value: next() < 0.1 ? Number.NaN : Math.round(next() * 20) / 20,
+          timestamp: 1,
+          step: 0,
+        })
+      if (next() < 0.7)
+        metrics.push({ key: 'loss', value: Math.round(next() * 100) / 10, timestamp: 1, step: 0 })
       const params = []
-      if (next() < 0.9) params.push({ key: 'model', value: ['cnn', 'vit', 'CNN', 'mlp_2'][Math.floor(next() * 4)]! })
+      if (next() < 0.9)
+        params.push({ key: 'model', value: ['cnn', 'vit', 'CNN', 'mlp_2'][Math.floor(next() * 4)]! })
       if (next() < 0.6) params.push({ key: 'lr', value: String([0.1, 0.01, 0.001][index % 3]) })
       await store.logBatch({ runId: run.info.runId, metrics, params, tags: [] })
-      if (index % 5 === 0) await store.updateRun({ runId: run.info.runId, status: 'FINISHED', endTime: 5000 + index })
+      if (index % 5 === 0)
+        await store.updateRun({ runId: run.info.runId, status: 'FINISHED', endTime: 5000 + index })
       if (index % 13 === 0) await store.deleteRun(run.info.runId)
     }
     runs = (await search({ viewType: 'ALL' })).items
@@ -195,11 +219,21 @@ describeEachStore('searchRuns', (getStore) => {
     ['end_time (missing never matches)', cmp('attribute', 'end_time', '>', 5010)],
     ['start_time', cmp('attribute', 'start_time', '<', 1003)],
     ['metric AND param', and(cmp('metric', 'acc', '>', 0.3), cmp('param', 'model', '=', 'vit'))],
-    ['three value joins', and(cmp('metric', 'acc', '>=', 0.2), cmp('metric', 'loss', '<', 8), cmp('param', 'model', 'IN', ['cnn', 'CNN']))],
+    [
+      'three value joins',
+      and(
+        cmp('metric', 'acc', '>=', 0.2),
+        cmp('metric', 'loss', '<', 8),
+        cmp('param', 'model', 'IN', ['cnn', 'CNN']),
+      ),
+    ],
     ['OR of entities', or(cmp('param', 'model', '=', 'vit'), cmp('tag', 'team', '=', 'nlp'))],
     [
       'a AND (b OR c)',
-      and(cmp('metric', 'acc', '>', 0.2), or(cmp('param', 'model', '=', 'cnn'), cmp('param', 'lr', '=', '0.01'))),
+      and(
+        cmp('metric', 'acc', '>', 0.2),
+        or(cmp('param', 'model', '=', 'cnn'), cmp('param', 'lr', '=', '0.01')),
+      ),
     ],
     [
       '(a AND b) OR (c AND NOT-IN)',
@@ -215,7 +249,10 @@ describeEachStore('searchRuns', (getStore) => {
   })
 
   it.each([
-    ['metric DESC: NaN after real values, then missing', [{ entity: 'metric', key: 'acc', ascending: false }]],
+    [
+      'metric DESC: NaN after real values, then missing',
+      [{ entity: 'metric', key: 'acc', ascending: false }],
+    ],
     ['metric ASC: NaN after real values, then missing', [{ entity: 'metric', key: 'acc', ascending: true }]],
     ['param ASC with missing last', [{ entity: 'param', key: 'model', ascending: true }]],
     ['tag DESC with missing last', [{ entity: 'tag', key: 'team', ascending: false }]],
@@ -237,12 +274,16 @@ describeEachStore('searchRuns', (getStore) => {
     const present = ends.filter((end) => end !== undefined)
     expect(ends.slice(0, present.length)).toEqual([...present].sort((a, b) => b! - a!))
     expect(ends.slice(present.length).every((end) => end === undefined)).toBe(true)
-    const byName = (await search({ orderBy: [{ entity: 'attribute', key: 'run_name', ascending: true }] })).items
+    const byName = (await search({ orderBy: [{ entity: 'attribute', key: 'run_name', ascending: true }] }))
+      .items
     expect(byName.map((run) => run.info.runName)).toEqual(byName.map((run) => run.info.runName).sort())
   })
 
   it('filters run ids with IN and NOT IN', async () => {
-    const some = runs.filter((run) => run.info.lifecycleStage === 'active').slice(0, 3).map((run) => run.info.runId)
+    const some = runs
+      .filter((run) => run.info.lifecycleStage === 'active')
+      .slice(0, 3)
+      .map((run) => run.info.runId)
     expect(new Set(await ids({ filter: cmp('attribute', 'run_id', 'IN', some) }))).toEqual(new Set(some))
     expect(await ids({ filter: cmp('attribute', 'run_id', 'NOT IN', some) })).toHaveLength(
       runs.filter((run) => run.info.lifecycleStage === 'active').length - 3,
@@ -280,7 +321,13 @@ describeEachStore('searchRuns', (getStore) => {
   it('searches several experiments at once and ignores malformed ids', async () => {
     const store = getStore()
     const other = await store.createExperiment({ name: uniqueName('other') })
-    const run = await store.createRun({ experimentId: other, userId: 'u', runName: 'x', startTime: 1, tags: [] })
+    const run = await store.createRun({
+      experimentId: other,
+      userId: 'u',
+      runName: 'x',
+      startTime: 1,
+      tags: [],
+    })
     const both = await ids({ experimentIds: [experimentId, other, 'not-a-number'] })
     expect(both).toContain(run.info.runId)
     expect(both).toHaveLength(runs.filter((r) => r.info.lifecycleStage === 'active').length + 1)
@@ -290,8 +337,20 @@ describeEachStore('searchRuns', (getStore) => {
   it('filters on datasets by name, digest and context', async () => {
     const store = getStore()
     const experiment = await store.createExperiment({ name: uniqueName('datasets') })
-    const withTraining = await store.createRun({ experimentId: experiment, userId: 'u', runName: 'a', startTime: 2, tags: [] })
-    const withEval = await store.createRun({ experimentId: experiment, userId: 'u', runName: 'b', startTime: 1, tags: [] })
+    const withTraining = await store.createRun({
+      experimentId: experiment,
+      userId: 'u',
+      runName: 'a',
+      startTime: 2,
+      tags: [],
+    })
+    const withEval = await store.createRun({
+      experimentId: experiment,
+      userId: 'u',
+      runName: 'b',
+      startTime: 1,
+      tags: [],
+    })
     await store.createRun({ experimentId: experiment, userId: 'u', runName: 'c', startTime: 0, tags: [] })
     const input = (name: string, digest: string, context: string) => ({
       dataset: { name, digest, sourceType: 'local', source: 'x' },
@@ -311,7 +370,13 @@ describeEachStore('searchRuns', (getStore) => {
   it('binds hostile keys and values as data', async () => {
     const store = getStore()
     const experiment = await store.createExperiment({ name: uniqueName('inject') })
-    const run = await store.createRun({ experimentId: experiment, userId: 'u', runName: 'x', startTime: 1, tags: [] })
+    const run = await store.createRun({
+      experimentId: experiment,
+      userId: 'u',
+      runName: 'x',
+      startTime: 1,
+      tags: [],
+    })
     const hostile = `k'); DROP TABLE runs; --"\``
     await store.logBatch({
       runId: run.info.runId,
@@ -321,19 +386,28 @@ describeEachStore('searchRuns', (getStore) => {
     })
     const find = async (filter: FilterExpression, orderBy: OrderBy[] = []) =>
       (await search({ experimentIds: [experiment], filter, orderBy })).items.map((r) => r.info.runId)
-    expect(await find(cmp('param', hostile, '=', "v' OR '1'='1"), [{ entity: 'metric', key: hostile, ascending: true }])).toEqual([run.info.runId])
+    expect(
+      await find(cmp('param', hostile, '=', "v' OR '1'='1"), [
+        { entity: 'metric', key: hostile, ascending: true },
+      ]),
+    ).toEqual([run.info.runId])
     expect(await find(cmp('param', hostile, '=', "x' OR '1'='1"))).toEqual([])
     expect(await find(cmp('metric', hostile, '>', 0))).toEqual([run.info.runId])
     expect(await find(cmp('tag', "nope' OR 1=1 --", '!=', 'x'))).toEqual([])
     expect(await find(cmp('attribute', 'run_id', 'IN', ["') OR 1=1 --"]))).toEqual([])
-    expect((await store.getRun(run.info.runId)).data.params).toEqual([{ key: hostile, value: "v' OR '1'='1" }])
+    expect((await store.getRun(run.info.runId)).data.params).toEqual([
+      { key: hostile, value: "v' OR '1'='1" },
+    ])
   })
 
   it('rejects unsupported comparisons and duplicate order keys', async () => {
     await expectMlflowError(search({ filter: cmp('metric', 'acc', 'LIKE', '1%') }), 'INVALID_PARAMETER_VALUE')
     await expectMlflowError(search({ filter: cmp('metric', 'acc', '>', 'high') }), 'INVALID_PARAMETER_VALUE')
     await expectMlflowError(search({ filter: cmp('param', 'model', '>', 'a') }), 'INVALID_PARAMETER_VALUE')
-    await expectMlflowError(search({ filter: cmp('attribute', 'bogus', '=', 'a') }), 'INVALID_PARAMETER_VALUE')
+    await expectMlflowError(
+      search({ filter: cmp('attribute', 'bogus', '=', 'a') }),
+      'INVALID_PARAMETER_VALUE',
+    )
     await expectMlflowError(search({ filter: cmp('dataset', 'bogus', '=', 'a') }), 'INVALID_PARAMETER_VALUE')
     await expectMlflowError(
       search({

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import {
-  DEFAULT_EXPERIMENT_ID,
-  DEFAULT_EXPERIMENT_NAME,
   type DatasetInput,
   type DatasetSummary,
+  DEFAULT_EXPERIMENT_ID,
+  DEFAULT_EXPERIMENT_NAME,
   type Experiment,
   type Metric,
   MlflowError,
@@ -12,9 +12,9 @@ import {
   type Param,
   type Run,
   type RunInfo,
-  type Tag,
   TAG_DATASET_CONTEXT,
   TAG_RUN_NAME,
+  type Tag,
 } from '@cairn/core'
 import { sql } from 'kysely'
 import type { BulkInsert, Session, SqlDatabase } from './dialect/dialect.js'
@@ -229,7 +229,9 @@ export class SqlTrackingStore implements TrackingStore {
 
   async findExperimentByName(name: string): Promise<Experiment | undefined> {
     return this.db.read(async (session) => {
-      const [row] = await session.select(this.db.kysely.selectFrom('experiments').selectAll().where('name', '=', name))
+      const [row] = await session.select(
+        this.db.kysely.selectFrom('experiments').selectAll().where('name', '=', name),
+      )
       if (!row) return undefined
       const tags = await this.experimentTags(session, [row.experiment_id])
       return toExperiment(row, tags.get(row.experiment_id) ?? [])
@@ -263,7 +265,10 @@ export class SqlTrackingStore implements TrackingStore {
     )
     for (const row of rows) {
       let list = tags.get(row.experiment_id)
-      if (!list) tags.set(row.experiment_id, (list = []))
+      if (!list) {
+        list = []
+        tags.set(row.experiment_id, list)
+      }
       list.push({ key: row.key, value: row.value })
     }
     return tags
@@ -289,10 +294,10 @@ export class SqlTrackingStore implements TrackingStore {
         "UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? WHERE experiment_id = ?",
         [now, row.experiment_id],
       )
-      await session.executeRaw("UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE experiment_id = ?", [
-        now,
-        row.experiment_id,
-      ])
+      await session.executeRaw(
+        "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? WHERE experiment_id = ?",
+        [now, row.experiment_id],
+      )
     })
   }
 
@@ -318,11 +323,10 @@ export class SqlTrackingStore implements TrackingStore {
         throw new MlflowError('INVALID_STATE', 'Cannot rename a non-active experiment.')
       }
       try {
-        await session.executeRaw('UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?', [
-          newName,
-          Date.now(),
-          row.experiment_id,
-        ])
+        await session.executeRaw(
+          'UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?',
+          [newName, Date.now(), row.experiment_id],
+        )
       } catch (error) {
         if (this.db.isUniqueViolation(error)) throw experimentNameTaken(newName, error)
         throw error
@@ -340,10 +344,10 @@ export class SqlTrackingStore implements TrackingStore {
   async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
     await this.db.write(async (session) => {
       const row = await this.lockExperiment(session, experimentId)
-      const deleted = await session.executeRaw('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?', [
-        row.experiment_id,
-        key,
-      ])
+      const deleted = await session.executeRaw(
+        'DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?',
+        [row.experiment_id, key],
+      )
       if (deleted === 0) {
         throw new MlflowError(
           'RESOURCE_DOES_NOT_EXIST',
@@ -424,7 +428,9 @@ export class SqlTrackingStore implements TrackingStore {
       if (input.endTime !== undefined) changes.end_time = input.endTime
       if (input.runName) changes.name = input.runName
       if (Object.keys(changes).length > 0) {
-        await session.execute(this.db.kysely.updateTable('runs').set(changes).where('run_pk', '=', row.run_pk))
+        await session.execute(
+          this.db.kysely.updateTable('runs').set(changes).where('run_pk', '=', row.run_pk),
+        )
       }
       if (input.runName) await session.insertMany(TAGS_UPSERT, [[row.run_pk, TAG_RUN_NAME, input.runName]])
       return toRunInfo({ ...row, ...changes })
@@ -443,16 +449,20 @@ export class SqlTrackingStore implements TrackingStore {
 
   async restoreRun(runId: string): Promise<void> {
     const changed = await this.db.write((session) =>
-      session.executeRaw("UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_uuid = ?", [runId]),
+      session.executeRaw(
+        "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_uuid = ?",
+        [runId],
+      ),
     )
     if (changed === 0) throw runNotFound(runId)
   }
 
   /** Locks the run row (PostgreSQL: one writer per run at a time) and returns its key. */
   private async lockRun(session: Session, runId: string): Promise<number> {
-    const [row] = await session.selectRows(`SELECT run_pk FROM runs WHERE run_uuid = ? ${this.db.lockRowSuffix}`, [
-      runId,
-    ])
+    const [row] = await session.selectRows(
+      `SELECT run_pk FROM runs WHERE run_uuid = ? ${this.db.lockRowSuffix}`,
+      [runId],
+    )
     if (!row) throw runNotFound(runId)
     return Number(row[0])
   }
@@ -469,19 +479,26 @@ export class SqlTrackingStore implements TrackingStore {
           [...tags].sort(([a], [b]) => compareText(a, b)).map(([key, value]) => [runPk, key, value]),
         )
         const runName = tags.get(TAG_RUN_NAME)
-        if (runName !== undefined) await session.executeRaw('UPDATE runs SET name = ? WHERE run_pk = ?', [runName, runPk])
+        if (runName !== undefined)
+          await session.executeRaw('UPDATE runs SET name = ? WHERE run_pk = ?', [runName, runPk])
       }
     })
   }
 
   /** Params are write-once: a new value for a logged key fails the whole batch. */
-  private async writeParams(session: Session, runPk: number, runId: string, params: readonly Param[]): Promise<void> {
+  private async writeParams(
+    session: Session,
+    runPk: number,
+    runId: string,
+    params: readonly Param[],
+  ): Promise<void> {
     const values = new Map<string, string>()
     const conflicts: ParamConflict[] = []
     for (const param of params) {
       const previous = values.get(param.key)
       if (previous === undefined) values.set(param.key, param.value)
-      else if (previous !== param.value) conflicts.push({ key: param.key, oldValue: previous, newValue: param.value })
+      else if (previous !== param.value)
+        conflicts.push({ key: param.key, oldValue: previous, newValue: param.value })
     }
     if (conflicts.length > 0) throw paramsChanged(runId, conflicts)
     const rows = [...values].sort(([a], [b]) => compareText(a, b))
@@ -494,10 +511,10 @@ export class SqlTrackingStore implements TrackingStore {
     const skipped = rows.filter(([key]) => !insertedKeys.has(key))
     const existing = new Map(
       (
-        await session.selectRows(`SELECT key, value FROM params WHERE run_pk = ? AND key ${this.db.listSql}`, [
-          runPk,
-          this.db.listParameter(skipped.map(([key]) => key)),
-        ])
+        await session.selectRows(
+          `SELECT key, value FROM params WHERE run_pk = ? AND key ${this.db.listSql}`,
+          [runPk, this.db.listParameter(skipped.map(([key]) => key))],
+        )
       ).map((row) => [row[0] as string, row[1] as string]),
     )
     for (const [key, value] of skipped) {
@@ -513,18 +530,17 @@ export class SqlTrackingStore implements TrackingStore {
    * distinct-step statistics. The run lock taken by logBatch makes the read-modify-write safe.
    */
   private async writeMetrics(session: Session, runPk: number, metrics: readonly Metric[]): Promise<void> {
+    // Identical points need no filtering here: the INSERT ignores them and they change neither the latest
+    // point nor the set of steps.
     const byKey = new Map<string, PointRow[]>()
-    const seen = new Set<string>()
-    const points: PointRow[] = []
     for (const metric of metrics) {
       const { value, isNan } = sanitizeMetricValue(metric.value)
-      const identity = `${metric.key}\u0000${metric.timestamp}\u0000${metric.step}\u0000${value}\u0000${isNan}`
-      if (seen.has(identity)) continue
-      seen.add(identity)
       const point: PointRow = [runPk, metric.key, metric.timestamp, metric.step, value, isNan]
-      points.push(point)
       let list = byKey.get(metric.key)
-      if (!list) byKey.set(metric.key, (list = []))
+      if (!list) {
+        list = []
+        byKey.set(metric.key, list)
+      }
       list.push(point)
     }
     const keys = [...byKey.keys()].sort(compareText)
@@ -541,7 +557,9 @@ export class SqlTrackingStore implements TrackingStore {
     for (const key of keys) {
       const keyPoints = byKey.get(key)!
       const existing = latest.get(key)
-      let best: readonly unknown[] | undefined = existing ? [runPk, key, existing[1], existing[2], existing[3], existing[4]] : undefined
+      let best: readonly unknown[] | undefined = existing
+        ? [runPk, key, existing[1], existing[2], existing[3], existing[4]]
+        : undefined
       let changed = false
       for (const point of keyPoints) {
         if (best === undefined || isLater(point, best)) {
@@ -568,7 +586,11 @@ export class SqlTrackingStore implements TrackingStore {
       }
       updates.push([runPk, key, best![2], best![3], best![4], best![5], minStep, stepCount])
     }
-    await session.insertMany(METRICS_INSERT, points)
+    // Grouped by key, rows land next to each other in the (run, key, timestamp, …) b-tree.
+    await session.insertMany(
+      METRICS_INSERT,
+      keys.flatMap((key) => byKey.get(key)!),
+    )
     if (updates.length > 0) await session.insertMany(LATEST_METRICS_UPSERT, updates)
   }
 
@@ -618,7 +640,11 @@ export class SqlTrackingStore implements TrackingStore {
     })
   }
 
-  private async findOrCreateDataset(session: Session, experimentId: number, input: DatasetInput): Promise<string> {
+  private async findOrCreateDataset(
+    session: Session,
+    experimentId: number,
+    input: DatasetInput,
+  ): Promise<string> {
     const { dataset } = input
     const select = 'SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?'
     const [existing] = await session.selectRows(select, [experimentId, dataset.name, dataset.digest])
@@ -662,7 +688,8 @@ export class SqlTrackingStore implements TrackingStore {
     if (experimentIds.length === 0 || input.maxResults <= 0) return { items: [] }
     const search = { ...input, experimentIds }
     return this.db.read(async (session) => {
-      const driver = this.db.kind === 'sqlite' ? await chooseSearchDriver(this.db, session, search) : undefined
+      const driver =
+        this.db.kind === 'sqlite' ? await chooseSearchDriver(this.db, session, search) : undefined
       const rows = await session.select<RunRow>(buildSearchRunsQuery(this.db, search, driver))
       const items = await loadRuns(this.db, session, rows)
       const page: Page<Run> = { items }
@@ -709,7 +736,11 @@ export class SqlTrackingStore implements TrackingStore {
       ),
     )
     return rows.map((row) => {
-      const summary: DatasetSummary = { experimentId: String(row.experiment_id), name: row.name, digest: row.digest }
+      const summary: DatasetSummary = {
+        experimentId: String(row.experiment_id),
+        name: row.name,
+        digest: row.digest,
+      }
       if (row.context !== null) summary.context = row.context
       return summary
     })
@@ -723,7 +754,8 @@ export class SqlTrackingStore implements TrackingStore {
       .select('run_uuid')
       .where('lifecycle_stage', '=', 'deleted')
       .orderBy('run_uuid')
-    if (options.olderThan !== undefined) query = query.where('deleted_time', '<=', Date.now() - options.olderThan)
+    if (options.olderThan !== undefined)
+      query = query.where('deleted_time', '<=', Date.now() - options.olderThan)
     if (options.experimentIds !== undefined) {
       const pks = options.experimentIds.map(experimentPk).filter((pk): pk is number => pk !== undefined)
       if (pks.length === 0) return []
@@ -794,10 +826,15 @@ const SEARCH_COUNT_CAP = 100_000
  * the experiments, each count stopping as soon as it exceeds the smallest so far, and starts from the
  * smallest. Equality comparisons are counted first since they are usually the most selective.
  */
-async function chooseSearchDriver(db: SqlDatabase, session: Session, input: SearchRunsInput): Promise<number | undefined> {
+async function chooseSearchDriver(
+  db: SqlDatabase,
+  session: Session,
+  input: SearchRunsInput,
+): Promise<number | undefined> {
   const joins = valueJoins(input.filter)
   if (joins.length === 0) return undefined
-  const rank = (join: ValueJoin) => (join.comparison.comparator === '=' || join.comparison.comparator === 'IN' ? 0 : 2)
+  const rank = (join: ValueJoin) =>
+    join.comparison.comparator === '=' || join.comparison.comparator === 'IN' ? 0 : 2
   const candidates: { driver: number; rank: number }[] = [
     ...joins.map((join, index) => ({ driver: index, rank: rank(join) })),
     { driver: -1, rank: 1 },
@@ -805,7 +842,8 @@ async function chooseSearchDriver(db: SqlDatabase, session: Session, input: Sear
   let best = candidates[0]!.driver
   let bestCount = SEARCH_COUNT_CAP
   for (const { driver } of candidates) {
-    const query = driver < 0 ? countCandidateRuns(input, bestCount) : countValueJoin(db, joins[driver]!, bestCount)
+    const query =
+      driver < 0 ? countCandidateRuns(input, bestCount) : countValueJoin(db, joins[driver]!, bestCount)
     const [row] = await session.select(query)
     const count = Number(row?.n ?? 0)
     if (count < bestCount) {

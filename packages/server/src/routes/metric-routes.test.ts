@@ -221,6 +221,21 @@ describeEachStore('metric and log-batch routes', (context) => {
     })
     expectOk(unknownKey)
     expect(unknownKey.body).toEqual({})
+
+    for (const maxResults of ['0', '-3']) {
+      const message = expectError(
+        await context.api.get(`${API}/metrics/get-history`, {
+          run_id: runId,
+          metric_key: 'curve',
+          max_results: maxResults,
+        }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+      )
+      expect(message).toBe(
+        `Invalid value ${maxResults} for parameter 'max_results' supplied. It must be a positive integer.`,
+      )
+    }
   })
 
   it('streams a history of many points as one valid JSON document', async () => {

@@ -50,6 +50,11 @@ export class MetricService {
     maxResults?: number
     pageToken?: string
   }): Promise<MetricHistoryPage> {
+    if (input.maxResults !== undefined && input.maxResults <= 0) {
+      throw invalidParameter(
+        `Invalid value ${input.maxResults} for parameter 'max_results' supplied. It must be a positive integer.`,
+      )
+    }
     const offset = offsetFromPageToken(input.pageToken)
     try {
       const page = await this.store.getMetricHistory({

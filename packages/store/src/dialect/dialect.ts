@@ -4,10 +4,7 @@ import type { Tables } from '../schema/tables.js'
 export type DialectKind = 'sqlite' | 'postgres'
 
 /** A Kysely query builder, a `sql` template or an already compiled query. */
-export type Query<TRow> =
-  | CompiledQuery<TRow>
-  | { compile(): CompiledQuery<TRow> }
-  | RawBuilder<TRow>
+export type Query<TRow> = CompiledQuery<TRow> | { compile(): CompiledQuery<TRow> } | RawBuilder<TRow>
 
 /** A multi-row INSERT whose SQL is built by the dialect (see `Session.insertMany`). */
 export interface BulkInsert {
@@ -48,6 +45,12 @@ export interface SqlDatabase {
   read<T>(work: (session: Session) => Promise<T>): Promise<T>
   /** Runs `work` in one transaction; PostgreSQL deadlocks and serialization failures are retried. */
   write<T>(work: (session: Session) => Promise<T>): Promise<T>
+  /**
+   * Runs schema work (Kysely's Migrator on `kysely`) so that concurrent openers of one database take turns:
+   * SQLite holds an IMMEDIATE transaction around it (its DDL is transactional); PostgreSQL relies on the
+   * Migrator's advisory lock and transaction.
+   */
+  migrate<T>(work: () => Promise<T>): Promise<T>
   /** Case-sensitive LIKE with `\` as the escape character. */
   like(column: Expression<unknown>, pattern: string): RawBuilder<boolean>
   /** Case-insensitive LIKE with `\` as the escape character. */
@@ -59,9 +62,10 @@ export interface SqlDatabase {
   listParameter(values: readonly (string | number)[]): unknown
   /**
    * Raw SQL aggregate rendering metric rows (columns "timestamp", step, value, is_nan, in history order)
-   * as comma-separated JSON objects; its one parameter is the metric key.
+   * as comma-separated JSON objects, its one parameter being the metric key; undefined where rendering
+   * the JSON in JavaScript is faster (PostgreSQL).
    */
-  readonly metricJsonAggregate: string
+  readonly metricJsonAggregate: string | undefined
   /** LIMIT parameter meaning "no limit". */
   readonly noLimit: number | null
   /** Suffix of a SELECT on a `runs` row that serialises writers of that run until the transaction ends. */

@@ -3,7 +3,9 @@ import type { SqlDatabase } from './dialect.js'
 import { openPostgres } from './postgres.js'
 import { openSqlite } from './sqlite.js'
 
-export type StoreLocation = { kind: 'sqlite'; filename: string } | { kind: 'postgres'; connectionString: string }
+export type StoreLocation =
+  | { kind: 'sqlite'; filename: string }
+  | { kind: 'postgres'; connectionString: string }
 
 /**
  * Reads a backend store URI as MLflow writes them: `sqlite:///relative.db`, `sqlite:////absolute.db`,
@@ -15,7 +17,10 @@ export function parseStoreUri(uri: string): StoreLocation {
     const rest = (sqliteMatch[1] ?? '').replace(/\?.*$/, '')
     if (rest === '' || rest === '/' || rest === '/:memory:') return { kind: 'sqlite', filename: ':memory:' }
     if (!rest.startsWith('/')) {
-      throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid SQLite URI '${uri}': expected sqlite:///<path>`)
+      throw new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        `Invalid SQLite URI '${uri}': expected sqlite:///<path>`,
+      )
     }
     return { kind: 'sqlite', filename: rest.slice(1) }
   }

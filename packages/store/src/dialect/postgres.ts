@@ -18,7 +18,15 @@ const WRITE_ATTEMPTS = 5
 /** Deadlock and serialization failure: the transaction can simply run again. */
 const RETRYABLE_CODES = new Set(['40P01', '40001'])
 /** Connection-level failures, answered as TEMPORARILY_UNAVAILABLE. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300'])
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+])
 
 type Queryable = pg.Pool | pg.PoolClient
 
@@ -136,6 +144,7 @@ export function openPostgres(connectionString: string): SqlDatabase {
         }
       }
     },
+    migrate: (work) => work(),
     like: (column: Expression<unknown>, pattern: string) =>
       sql<boolean>`${column} LIKE ${normalizeLikePattern(pattern)}`,
     ilike: (column: Expression<unknown>, pattern: string) =>
@@ -144,9 +153,7 @@ export function openPostgres(connectionString: string): SqlDatabase {
       sql<boolean>`${column} = ANY(${values})`,
     listSql: '= ANY(?)',
     listParameter: (values: readonly (string | number)[]) => values,
-    metricJsonAggregate: `string_agg(json_build_object('key', ?::text,
-      'value', CASE WHEN is_nan = 1 THEN to_json('NaN'::text) ELSE to_json(value) END,
-      'timestamp', "timestamp", 'step', step)::text, ',' ORDER BY "timestamp", step, value, is_nan)`,
+    metricJsonAggregate: undefined,
     noLimit: null,
     lockRowSuffix: 'FOR NO KEY UPDATE',
     isUniqueViolation: (error: unknown) => (error as { code?: unknown } | undefined)?.code === '23505',
@@ -163,9 +170,13 @@ function statementName(text: string): string {
 function translateError(error: unknown): unknown {
   const code = (error as { code?: unknown } | undefined)?.code
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) {
-    return new MlflowError('TEMPORARILY_UNAVAILABLE', `The database is unavailable: ${(error as Error).message}`, {
-      cause: error,
-    })
+    return new MlflowError(
+      'TEMPORARILY_UNAVAILABLE',
+      `The database is unavailable: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    )
   }
   return error
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, realpathSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { MlflowError } from '@cairn/core'
 import Database from 'better-sqlite3'
@@ -49,7 +49,8 @@ export function openSqlite(filename: string): SqlDatabase {
     return statement
   }
   const kysely = new Kysely<Tables>({ dialect: new SqliteDialect({ database: handle }) })
-  const mutex = new Mutex()
+  const shared = acquireFileMutex(filename)
+  const mutex = shared.mutex
   const insertSql = new WeakMap<BulkInsert, Map<number, string>>()
 
   const runStatement = (sqlText: string, parameters: readonly unknown[]): number =>
@@ -157,6 +158,22 @@ export function openSqlite(filename: string): SqlDatabase {
         mutex.unlock()
       }
     },
+    async migrate(work) {
+      await mutex.lock()
+      try {
+        begin.run()
+        try {
+          const result = await work()
+          commit.run()
+          return result
+        } catch (error) {
+          if (handle.inTransaction) rollback.run()
+          throw error
+        }
+      } finally {
+        mutex.unlock()
+      }
+    },
     like: (column: Expression<unknown>, pattern: string) =>
       sql<boolean>`${column} LIKE ${normalizeLikePattern(pattern)} ESCAPE '\\'`,
     ilike: (column: Expression<unknown>, pattern: string) =>
@@ -178,15 +195,37 @@ export function openSqlite(filename: string): SqlDatabase {
       await mutex.lock()
       try {
         statements.clear()
-        if (handle.open) {
-          // Lets the query planner learn from what was written (cheap, bounded by the analysis limit).
-          handle.pragma('analysis_limit = 400')
-          handle.pragma('optimize')
-          handle.close()
-        }
+        if (handle.open) handle.close()
       } finally {
         mutex.unlock()
+        shared.release()
       }
+    },
+  }
+}
+
+/**
+ * One mutex per database file and process: two connections of one process to the same file must not
+ * interleave transactions, or one would block the event loop waiting for a lock held by the other.
+ */
+const FILE_MUTEXES = new Map<string, { mutex: Mutex; references: number }>()
+
+function acquireFileMutex(filename: string): { mutex: Mutex; release(): void } {
+  if (filename === ':memory:') return { mutex: new Mutex(), release: () => {} }
+  const path = realpathSync(filename)
+  let entry = FILE_MUTEXES.get(path)
+  if (!entry) {
+    entry = { mutex: new Mutex(), references: 0 }
+    FILE_MUTEXES.set(path, entry)
+  }
+  entry.references++
+  let released = false
+  return {
+    mutex: entry.mutex,
+    release() {
+      if (released) return
+      released = true
+      if (--entry.references === 0) FILE_MUTEXES.delete(path)
     },
   }
 }

@@ -6,8 +6,9 @@ import { migrations } from './migrations.js'
 export const MIGRATION_TABLE = 'cairn_migration'
 export const MIGRATION_LOCK_TABLE = 'cairn_migration_lock'
 
-function createMigrator(db: SqlDatabase): Migrator {
-  const all = migrations(db.kind)
+export type MigrationSet = ReturnType<typeof migrations>
+
+function createMigrator(db: SqlDatabase, all: MigrationSet): Migrator {
   return new Migrator({
     db: db.kysely,
     provider: { getMigrations: async () => all },
@@ -17,8 +18,11 @@ function createMigrator(db: SqlDatabase): Migrator {
 }
 
 /** Applies every pending migration (serialised by Kysely's migration lock) and returns their names. */
-export async function applyMigrations(db: SqlDatabase): Promise<string[]> {
-  const { error, results } = await createMigrator(db).migrateToLatest()
+export async function applyMigrations(
+  db: SqlDatabase,
+  all: MigrationSet = migrations(db.kind),
+): Promise<string[]> {
+  const { error, results } = await db.migrate(() => createMigrator(db, all).migrateToLatest())
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName
     throw new MlflowError(
@@ -34,7 +38,11 @@ export async function applyMigrations(db: SqlDatabase): Promise<string[]> {
  * Makes the schema usable when a store opens: a fresh database gets the whole schema; a database whose
  * schema is older (or newer) than this version is refused with instructions, as MLflow does.
  */
-export async function prepareSchema(db: SqlDatabase, redactedUri: string): Promise<void> {
+export async function prepareSchema(
+  db: SqlDatabase,
+  redactedUri: string,
+  all: MigrationSet = migrations(db.kind),
+): Promise<void> {
   const tables = new Set((await db.kysely.introspection.getTables()).map((table) => table.name))
   if (!tables.has(MIGRATION_TABLE)) {
     if (tables.has('experiments') || tables.has('runs')) {
@@ -44,7 +52,7 @@ export async function prepareSchema(db: SqlDatabase, redactedUri: string): Promi
           '(an MLflow database cannot be opened directly).',
       )
     }
-    await applyMigrations(db)
+    await applyMigrations(db, all)
     return
   }
   const executed = (
@@ -54,10 +62,10 @@ export async function prepareSchema(db: SqlDatabase, redactedUri: string): Promi
   ).map((row) => row.name)
   // Another process may be creating the schema right now: its migration lock makes us wait for it.
   if (executed.length === 0) {
-    await applyMigrations(db)
+    await applyMigrations(db, all)
     return
   }
-  const known = Object.keys(migrations(db.kind)).sort()
+  const known = Object.keys(all).sort()
   const unknown = executed.filter((name) => !known.includes(name))
   if (unknown.length > 0) {
     throw new MlflowError(

@@ -80,7 +80,9 @@ async function createInitialSchema(db: Kysely<unknown>, kind: DialectKind): Prom
       sqlite ? column.primaryKey() : column.primaryKey().generatedAlwaysAsIdentity(),
     )
     .addColumn('run_uuid', text, (column) => column.notNull())
-    .addColumn('experiment_id', 'integer', (column) => column.notNull().references('experiments.experiment_id'))
+    .addColumn('experiment_id', 'integer', (column) =>
+      column.notNull().references('experiments.experiment_id'),
+    )
     .addColumn('name', text, (column) => column.notNull())
     .addColumn('user_id', text, (column) => column.notNull())
     .addColumn('status', text, (column) => column.notNull())
@@ -102,7 +104,11 @@ async function createInitialSchema(db: Kysely<unknown>, kind: DialectKind): Prom
     .on('runs')
     .columns(['experiment_id', 'lifecycle_stage', 'start_time desc', 'run_uuid'])
     .execute()
-  await db.schema.createIndex('runs_deleted_time_idx').on('runs').columns(['lifecycle_stage', 'deleted_time']).execute()
+  await db.schema
+    .createIndex('runs_deleted_time_idx')
+    .on('runs')
+    .columns(['lifecycle_stage', 'deleted_time'])
+    .execute()
 
   for (const table of ['params', 'tags'] as const) {
     await withoutRowid(
@@ -114,7 +120,8 @@ async function createInitialSchema(db: Kysely<unknown>, kind: DialectKind): Prom
         .addPrimaryKeyConstraint(`${table}_pkey`, ['run_pk', 'key']),
     ).execute()
     // Search filters start from the (key, value) pairs they name.
-    if (sqlite) await db.schema.createIndex(`${table}_key_value_idx`).on(table).columns(['key', 'value']).execute()
+    if (sqlite)
+      await db.schema.createIndex(`${table}_key_value_idx`).on(table).columns(['key', 'value']).execute()
     else await db.schema.createIndex(`${table}_key_idx`).on(table).columns(['key']).execute()
   }
 
@@ -173,7 +180,9 @@ async function createInitialSchema(db: Kysely<unknown>, kind: DialectKind): Prom
   await db.schema
     .createTable('inputs')
     .addColumn('input_uuid', text, (column) => column.primaryKey())
-    .addColumn('dataset_uuid', text, (column) => cascade(column.notNull().references('datasets.dataset_uuid')))
+    .addColumn('dataset_uuid', text, (column) =>
+      cascade(column.notNull().references('datasets.dataset_uuid')),
+    )
     .addColumn('run_pk', 'bigint', (column) => cascade(column.notNull().references('runs.run_pk')))
     .addUniqueConstraint('inputs_run_dataset_key', ['run_pk', 'dataset_uuid'])
     .execute()

@@ -27,11 +27,15 @@ const DEFAULT_ORDER = [
  * One page of experiments plus one row to tell whether another page exists. Default order
  * `creation_time DESC, experiment_id ASC`; `experiment_id DESC` breaks ties when not named (as MLflow).
  */
-export function buildSearchExperimentsQuery(db: SqlDatabase, input: SearchExperimentsInput): RawBuilder<ExperimentRow> {
+export function buildSearchExperimentsQuery(
+  db: SqlDatabase,
+  input: SearchExperimentsInput,
+): RawBuilder<ExperimentRow> {
   const where: RawBuilder<boolean>[] = []
   if (input.viewType === 'ACTIVE_ONLY') where.push(sql<boolean>`e.lifecycle_stage = 'active'`)
   else if (input.viewType === 'DELETED_ONLY') where.push(sql<boolean>`e.lifecycle_stage = 'deleted'`)
-  if (input.filter) where.push(compileBoolean(input.filter, (comparison) => experimentPredicate(db, comparison)))
+  if (input.filter)
+    where.push(compileBoolean(input.filter, (comparison) => experimentPredicate(db, comparison)))
 
   const order: RawBuilder<unknown>[] = []
   const orderBy = input.orderBy.length > 0 ? input.orderBy : DEFAULT_ORDER
@@ -54,7 +58,8 @@ export function buildSearchExperimentsQuery(db: SqlDatabase, input: SearchExperi
 
 function experimentPredicate(db: SqlDatabase, comparison: Comparison): RawBuilder<boolean> {
   if (comparison.entity === 'attribute') {
-    if (comparison.key === 'name') return stringPredicate(db, sql.ref('e.name'), comparison, STRING_COMPARATORS)
+    if (comparison.key === 'name')
+      return stringPredicate(db, sql.ref('e.name'), comparison, STRING_COMPARATORS)
     const column = NUMERIC_ATTRIBUTES[comparison.key]
     if (column) return numericPredicate(sql.ref(column), comparison)
     throw invalidFilter(`Invalid attribute key '${comparison.key}' specified.`)

@@ -22,9 +22,12 @@ const NUMERIC_OPERATORS: Partial<Record<Comparator, string>> = {
 
 export function numberValue(comparison: Comparison): number {
   const { value } = comparison
-  const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
+  const number =
+    typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
   if (Number.isNaN(number)) {
-    throw invalidFilter(`Expected a numeric value for ${comparison.entity} '${comparison.key}'. Got value ${String(value)}`)
+    throw invalidFilter(
+      `Expected a numeric value for ${comparison.entity} '${comparison.key}'. Got value ${String(value)}`,
+    )
   }
   return number
 }
@@ -41,13 +44,17 @@ function stringValue(comparison: Comparison): string {
 function listValue(comparison: Comparison): string[] {
   const { value } = comparison
   if (!Array.isArray(value)) {
-    throw invalidFilter(`Expected a list of quoted strings for ${comparison.entity} '${comparison.key}' ${comparison.comparator}`)
+    throw invalidFilter(
+      `Expected a list of quoted strings for ${comparison.entity} '${comparison.key}' ${comparison.comparator}`,
+    )
   }
   return value
 }
 
 function unsupported(comparison: Comparison): never {
-  throw invalidFilter(`Invalid comparator '${comparison.comparator}' for ${comparison.entity} '${comparison.key}'`)
+  throw invalidFilter(
+    `Invalid comparator '${comparison.comparator}' for ${comparison.entity} '${comparison.key}'`,
+  )
 }
 
 /** `column <op> value` for numbers (metric values use `metricPredicate`). */

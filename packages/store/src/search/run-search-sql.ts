@@ -91,7 +91,9 @@ export function countValueJoin(db: SqlDatabase, join: ValueJoin, cap: number): R
 
 /** How many runs (at most `cap`) the experiment and view-type conditions alone select. */
 export function countCandidateRuns(input: SearchRunsInput, cap: number): RawBuilder<{ n: number }> {
-  return sql<{ n: number }>`SELECT count(*) AS n FROM (SELECT 1 FROM runs r WHERE ${sql.join(runConditions(input), sql` AND `)}
+  return sql<{
+    n: number
+  }>`SELECT count(*) AS n FROM (SELECT 1 FROM runs r WHERE ${sql.join(runConditions(input), sql` AND `)}
     LIMIT ${cap}) counted`
 }
 
@@ -254,6 +256,8 @@ function datasetPredicate(db: SqlDatabase, comparison: Comparison): RawBuilder<b
         JOIN input_tags t ON t.input_uuid = i.input_uuid AND t.name = ${TAG_DATASET_CONTEXT}
         WHERE i.run_pk = r.run_pk AND ${stringPredicate(db, sql.ref('t.value'), comparison, allowed)})`
     default:
-      throw invalidFilter(`Invalid dataset key '${comparison.key}' specified. Valid keys are 'name', 'digest', 'context'`)
+      throw invalidFilter(
+        `Invalid dataset key '${comparison.key}' specified. Valid keys are 'name', 'digest', 'context'`,
+      )
   }
 }

@@ -50,7 +50,9 @@ async function postgresProblem(): Promise<string | undefined> {
 }
 
 /** Why PostgreSQL cannot be used (undefined when it answers or is not requested). */
-export const POSTGRES_PROBLEM: string | undefined = STORE_KINDS.includes('postgres') ? await postgresProblem() : undefined
+export const POSTGRES_PROBLEM: string | undefined = STORE_KINDS.includes('postgres')
+  ? await postgresProblem()
+  : undefined
 
 export interface TestDatabase {
   kind: StoreKind
