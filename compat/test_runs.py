@@ -3,6 +3,7 @@
 import math
 import re
 import time
+import pytest
 
 from helpers import expect_mlflow_error
 from mlflow.entities import RunStatus, ViewType
