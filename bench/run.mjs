@@ -36,8 +36,8 @@ const HELP = `Usage: npm run bench -- [options]
   --mlflow-search-populate sql|api   how MLflow's search data is written (default sql)
   --mlflow-history-populate sql|api  how MLflow's history is written (default sql)
   --cairn-root <dir>       tree holding packages/cli/dist/bin.js (default: this repo)
-  --cairn-node-args <args> extra node flags for Cairn, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
-  --cairn-args <args>      extra Cairn server flags
+  --cairn-node-args=<args> extra node flags for Cairn, e.g. --cairn-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
+  --cairn-args=<args>      extra Cairn server flags, e.g. --cairn-args="--workers 2"
   --pg-url <url>           PostgreSQL admin URL for cairn-pg (default postgresql://postgres@127.0.0.1:55432/postgres)
   --out <file>             raw results file (default bench/results/<timestamp>.json)
   --keep                   keep the temp dirs and the PostgreSQL database

@@ -146,7 +146,7 @@ try {
       })
       report(
         `full history read, JSON chunks (${(json.result / 1e6).toFixed(0)} MB)`,
-        `${json.ms.toFixed(0)} ms`,
+        `${json.ms.toFixed(0)} ms (CPU ${json.cpuMs.toFixed(0)} ms)`,
       )
     }
     const intervals = []

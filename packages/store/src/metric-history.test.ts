@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { arrayStepSet, HISTORY_CHUNK_SIZE, rangeStepSet, sampleSteps } from './metric-history.js'
 import { expectMlflowError } from './test-support/assertions.js'
 import { describeEachStore, uniqueName } from './test-support/index.js'
-import type { TrackingStore } from './tracking-store.js'
+import type { MetricHistoryCursor, TrackingStore } from './tracking-store.js'
 
 /** A line-by-line port of MLflow's handler (`_get_sampled_steps` + `_get_sampled_steps_from_steps`). */
 function mlflowSampledSteps(
@@ -160,6 +160,49 @@ describeEachStore('metric history', (getStore) => {
     await expectMlflowError(
       store.getMetricHistory({ runId: 'f'.repeat(32), metricKey: 'loss', offset: 0 }),
       'RESOURCE_DOES_NOT_EXIST',
+    )
+  })
+
+  it('pages by cursor exactly as by offset, NaN and equal timestamps included', async () => {
+    const store = getStore()
+    const runId = await newRun(store)
+    const points: Metric[] = []
+    for (let index = 0; index < 57; index++)
+      points.push(point(index % 4 === 0 ? Number.NaN : index % 3, Math.floor(index / 5), index % 7))
+    await log(store, runId, points)
+    const byOffset: Metric[] = []
+    const byCursor: Metric[] = []
+    let offset = 0
+    for (;;) {
+      const page = await store.getMetricHistory({ runId, metricKey: 'loss', maxResults: 5, offset })
+      byOffset.push(...page.items)
+      if (page.nextOffset === undefined) break
+      offset = page.nextOffset
+    }
+    let after: MetricHistoryCursor | undefined
+    for (let pages = 0; ; pages++) {
+      const page = await store.getMetricHistory({
+        runId,
+        metricKey: 'loss',
+        maxResults: 5,
+        offset: pages * 5,
+        after,
+      })
+      byCursor.push(...page.items)
+      if (!page.nextCursor) break
+      after = page.nextCursor
+    }
+    expect(byOffset).toHaveLength(57)
+    expect(byCursor).toEqual(byOffset)
+    await expectMlflowError(
+      store.getMetricHistory({
+        runId,
+        metricKey: 'loss',
+        maxResults: 5,
+        offset: 0,
+        after: ['x', 1, 2, 3] as never,
+      }),
+      'INVALID_PARAMETER_VALUE',
     )
   })
 

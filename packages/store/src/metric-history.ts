@@ -1,12 +1,13 @@
-import type { Metric } from '@cairn/core'
+import { invalidParameter, type Metric } from '@cairn/core'
 import type { Session, SqlDatabase } from './dialect/dialect.js'
 import { storedValue } from './run-rows.js'
 import { runNotFound } from './store-errors.js'
 import type {
   MetricHistoryBulkInput,
   MetricHistoryBulkIntervalInput,
+  MetricHistoryCursor,
   MetricHistoryInput,
-  Page,
+  MetricHistoryPage,
 } from './tracking-store.js'
 
 /** Points per chunk of a streamed history. */
@@ -23,6 +24,10 @@ const NEXT_CHUNK_SQL = `SELECT "timestamp", step, value, is_nan FROM metrics WHE
   AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?) ORDER BY ${HISTORY_ORDER} LIMIT ?`
 const CHUNK_END_SQL = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
   AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?) ORDER BY ${HISTORY_ORDER} LIMIT 1 OFFSET ?`
+/** Ordered by the table's columns, not the text output columns of the same names. */
+const TEXT_CHUNK_SQL = `SELECT m."timestamp"::text AS timestamp_text, m.step::text AS step_text, m.value::text AS value_text,
+    m.is_nan FROM metrics m WHERE m.run_pk = ? AND m.key = ? AND (m."timestamp", m.step, m.value, m.is_nan) > (?, ?, ?, ?)
+  ORDER BY m."timestamp", m.step, m.value, m.is_nan LIMIT ?`
 const RUN_PK_SQL = 'SELECT run_pk FROM runs WHERE run_uuid = ?'
 
 type HistoryRow = [timestamp: number, step: number, value: number, isNan: number]
@@ -49,20 +54,39 @@ function toMetric(key: string, row: unknown[]): Metric {
   }
 }
 
-export async function getMetricHistory(db: SqlDatabase, input: MetricHistoryInput): Promise<Page<Metric>> {
+export async function getMetricHistory(
+  db: SqlDatabase,
+  input: MetricHistoryInput,
+): Promise<MetricHistoryPage> {
+  const after = input.after
+  if (after !== undefined && !isCursor(after))
+    throw invalidParameter('Invalid page token: bad metric history position')
   return db.read(async (session) => {
     const runPk = await findRunPk(session, input.runId)
     if (runPk === undefined) throw runNotFound(input.runId)
     const limit = input.maxResults === undefined ? db.noLimit : input.maxResults + 1
-    const rows = await session.selectRows(HISTORY_PAGE_SQL, [runPk, input.metricKey, limit, input.offset])
-    const page: Page<Metric> = { items: [] }
+    const rows = after
+      ? await session.selectRows(NEXT_CHUNK_SQL, [runPk, input.metricKey, ...after, limit])
+      : await session.selectRows(HISTORY_PAGE_SQL, [runPk, input.metricKey, limit, input.offset])
+    const page: MetricHistoryPage = { items: [] }
     if (input.maxResults !== undefined && rows.length > input.maxResults) {
       rows.length = input.maxResults
       page.nextOffset = input.offset + input.maxResults
+      const last = rows[rows.length - 1]!
+      page.nextCursor = [Number(last[0]), Number(last[1]), Number(last[2]), Number(last[3]) ? 1 : 0]
     }
     page.items = rows.map((row) => toMetric(input.metricKey, row))
     return page
   })
+}
+
+function isCursor(value: unknown): value is MetricHistoryCursor {
+  return (
+    Array.isArray(value) &&
+    value.length === 4 &&
+    value.every((part) => typeof part === 'number' && Number.isFinite(part)) &&
+    (value[3] === 0 || value[3] === 1)
+  )
 }
 
 /** Keyset pagination over the primary key: each chunk is one short query, the connection is never held. */
@@ -112,16 +136,25 @@ export async function* streamMetricHistoryJson(
   metricKey: string,
 ): AsyncGenerator<string> {
   if (db.metricJsonAggregate === undefined) {
+    // Columns as text (PostgreSQL prints float8 in shortest round-trip form) skip number parsing and
+    // formatting in JavaScript; the keyset position goes back as text too.
     const key = JSON.stringify(metricKey)
-    for await (const rows of streamHistoryRows(db, runId, metricKey)) {
-      let text = ''
-      for (const row of rows) {
-        const value = row[3] ? '"NaN"' : String(row[2])
-        text += `${text ? ',' : ''}{"key":${key},"value":${value},"timestamp":${row[0]},"step":${row[1]}}`
-      }
-      yield text
+    const runPk = await getRunPk(db, runId)
+    let after: unknown[] = BEFORE_FIRST
+    for (;;) {
+      const position = after
+      const rows = await db.read((session) =>
+        session.selectRows(TEXT_CHUNK_SQL, [runPk, metricKey, ...position, HISTORY_CHUNK_SIZE]),
+      )
+      if (rows.length === 0) return
+      const parts = rows.map(
+        (row) =>
+          `{"key":${key},"value":${row[3] === 1 ? '"NaN"' : row[2]},"timestamp":${row[0]},"step":${row[1]}}`,
+      )
+      yield parts.join(',')
+      if (rows.length < HISTORY_CHUNK_SIZE) return
+      after = rows[rows.length - 1]!
     }
-    return
   }
   const runPk = await getRunPk(db, runId)
   const chunkSql = `SELECT ${db.metricJsonAggregate}, count(*) FROM (SELECT "timestamp", step, value, is_nan

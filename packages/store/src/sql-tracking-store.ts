@@ -56,6 +56,7 @@ import type {
   MetricHistoryBulkInput,
   MetricHistoryBulkIntervalInput,
   MetricHistoryInput,
+  MetricHistoryPage,
   Page,
   SearchExperimentsInput,
   SearchRunsInput,
@@ -700,7 +701,7 @@ export class SqlTrackingStore implements TrackingStore {
 
   // Metric history
 
-  getMetricHistory(input: MetricHistoryInput): Promise<Page<Metric>> {
+  getMetricHistory(input: MetricHistoryInput): Promise<MetricHistoryPage> {
     return getMetricHistory(this.db, input)
   }
 

@@ -68,11 +68,32 @@ export interface SearchRunsInput {
   offset: number
 }
 
+/**
+ * A position in a metric history (after the point it names), for keyset paging: put it into the page
+ * token next to the offset and pass it back as `after`. Opaque to callers; JSON-serialisable.
+ */
+export type MetricHistoryCursor = readonly [
+  timestamp: number,
+  step: number,
+  storedValue: number,
+  isNan: 0 | 1,
+]
+
 export interface MetricHistoryInput {
   runId: string
   metricKey: string
   maxResults?: number
   offset: number
+  /**
+   * Continue after this point instead of skipping `offset` points: same page, but the cost no longer
+   * grows with the depth of the page (MLflow's client pages 1M-point histories 25,000 at a time).
+   */
+  after?: MetricHistoryCursor
+}
+
+export interface MetricHistoryPage extends Page<Metric> {
+  /** Where the next page starts (with `nextOffset`), when one exists. */
+  nextCursor?: MetricHistoryCursor
 }
 
 export interface MetricHistoryBulkIntervalInput {
@@ -163,7 +184,7 @@ export interface TrackingStore {
   searchRuns(input: SearchRunsInput): Promise<Page<Run>>
 
   /** Points in (timestamp, step, value) order; `nextOffset` only when more points exist. */
-  getMetricHistory(input: MetricHistoryInput): Promise<Page<Metric>>
+  getMetricHistory(input: MetricHistoryInput): Promise<MetricHistoryPage>
   /** Every point of a metric, in (timestamp, step, value) order, without materialising them all. */
   streamMetricHistory(runId: string, metricKey: string): AsyncIterable<Metric[]>
   /**

@@ -39,7 +39,8 @@ const TYPES = {
 } as pg.CustomTypesConfig
 
 export function openPostgres(connectionString: string): SqlDatabase {
-  const pool = new pg.Pool({ connectionString, types: TYPES, max: 10 })
+  // extra_float_digits > 0: float8 prints in shortest exact (round-trip) form whatever the server default.
+  const pool = new pg.Pool({ connectionString, types: TYPES, max: 10, options: '-c extra_float_digits=3' })
   // An idle connection that dies (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {})
   const kysely = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) })
