@@ -22,8 +22,13 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0)
 
-const short = (url) => url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'node_modules/').replace(/^.*\/packages\//, 'packages/')
-const label = (frame) => `${frame.functionName || '(anonymous)'} ${short(frame.url) || '(native)'}:${frame.lineNumber + 1}`
+const short = (url) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, 'node_modules/')
+    .replace(/^.*\/packages\//, 'packages/')
+const label = (frame) =>
+  `${frame.functionName || '(anonymous)'} ${short(frame.url) || '(native)'}:${frame.lineNumber + 1}`
 
 const byFunction = new Map()
 const byFile = new Map()
@@ -47,7 +52,9 @@ for (const [id, us] of selfUs) {
 const print = (title, map) => {
   process.stdout.write(`\n## ${title}\n`)
   for (const [name, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    process.stdout.write(`${((100 * us) / totalUs).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}\n`)
+    process.stdout.write(
+      `${((100 * us) / totalUs).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}\n`,
+    )
   }
 }
 process.stdout.write(`profile ${file}: ${(totalUs / 1e6).toFixed(1)} s sampled\n`)

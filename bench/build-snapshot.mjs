@@ -13,7 +13,8 @@ const target = path.resolve(process.argv[2] ?? '/tmp/cairn-bench-snapshot')
 
 rmSync(target, { recursive: true, force: true })
 mkdirSync(target, { recursive: true })
-for (const file of ['package.json', 'tsconfig.json', 'tsconfig.base.json']) cpSync(path.join(REPO, file), path.join(target, file))
+for (const file of ['package.json', 'tsconfig.json', 'tsconfig.base.json'])
+  cpSync(path.join(REPO, file), path.join(target, file))
 cpSync(path.join(REPO, 'packages'), path.join(target, 'packages'), {
   recursive: true,
   filter: (source) => !/\/(dist|node_modules)$|\.tsbuildinfo$/.test(source),
@@ -34,6 +35,7 @@ for (const pkg of readdirSync(path.join(target, 'packages'))) {
 
 const commit = execFileSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
 execFileSync(path.join(REPO, 'node_modules/.bin/tsc'), ['-b'], { cwd: target, stdio: 'inherit' })
-if (!existsSync(path.join(target, 'packages/cli/dist/bin.js'))) throw new Error('build produced no packages/cli/dist/bin.js')
+if (!existsSync(path.join(target, 'packages/cli/dist/bin.js')))
+  throw new Error('build produced no packages/cli/dist/bin.js')
 process.stderr.write(`built snapshot of ${REPO} (HEAD ${commit} plus working-tree changes) in ${target}\n`)
 process.stdout.write(`${target}\n`)

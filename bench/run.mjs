@@ -7,9 +7,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { renderTable, summarize } from './lib/report.mjs'
 import { RssSampler } from './lib/rss.mjs'
 import { cairnCommand, createPostgresDatabase, freePort, mlflowCommand, startServer } from './lib/servers.mjs'
-import { renderTable, summarize } from './lib/report.mjs'
 import { create } from './phases/create.mjs'
 import { history } from './phases/history.mjs'
 import { ingest } from './phases/ingest.mjs'
@@ -18,12 +18,13 @@ import { search } from './phases/search.mjs'
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..')
 const PHASES = { ingest, create, search, history }
-const SERVERS = ['mlflow', 'cairn', 'cairn-pg']
+const SERVERS = ['mlflow', 'cairn', 'cairn-pg', 'stub']
 
 const HELP = `Usage: npm run bench -- [options]
 
   --only <list>            phases to run, comma-separated: ${Object.keys(PHASES).join(',')} (default: all)
-  --servers <list>         servers: ${SERVERS.join(',')} (default: mlflow,cairn)
+  --servers <list>         servers: ${SERVERS.join(',')} (default: mlflow,cairn; stub = a do-nothing
+                           server that shows the client's own ceiling for ingest and create)
   --runs <n>               timed repetitions per phase and server; medians are reported (default 3; --quick: 1)
   --quick                  small sizes for a fast check (5,000 runs, 100,000 points, 3 s loops)
   --concurrency <n>        concurrent clients for ingest, run creation and REST population (default 4)
@@ -119,14 +120,21 @@ function versions(options) {
   const sitePackages = readdirSync(path.join(REPO, '.venv/lib'))
     .map((dir) => path.join(REPO, '.venv/lib', dir, 'site-packages'))
     .find(existsSync)
-  const distInfo = sitePackages && readdirSync(sitePackages).find((name) => /^mlflow-\d.*\.dist-info$/.test(name))
+  const distInfo =
+    sitePackages && readdirSync(sitePackages).find((name) => /^mlflow-\d.*\.dist-info$/.test(name))
   return {
     node: process.version,
     mlflow: distInfo?.replace(/^mlflow-/, '').replace(/\.dist-info$/, ''),
-    python: read(path.join(REPO, '.venv/bin/python'), ['-c', 'import sys, sqlite3; print(sys.version.split()[0], "sqlite", sqlite3.sqlite_version)']),
+    python: read(path.join(REPO, '.venv/bin/python'), [
+      '-c',
+      'import sys, sqlite3; print(sys.version.split()[0], "sqlite", sqlite3.sqlite_version)',
+    ]),
     cairnCommit: read('git', ['-C', options.cairnRoot, 'rev-parse', '--short', 'HEAD']),
     cairnDirty: Boolean(read('git', ['-C', options.cairnRoot, 'status', '--porcelain', '--', 'packages'])),
-    postgres: read('bash', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | xargs -I{} {}/postgres --version']),
+    postgres: read('bash', [
+      '-c',
+      'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | xargs -I{} {}/postgres --version',
+    ]),
   }
 }
 
@@ -144,9 +152,15 @@ function machine() {
 async function main() {
   const options = parseOptions(process.argv.slice(2))
   const startedAt = new Date()
-  const stamp = startedAt.toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')
+  const stamp = startedAt
+    .toISOString()
+    .replaceAll(':', '-')
+    .replace(/\.\d+Z$/, 'Z')
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'))
-  const log = (line) => process.stderr.write(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(5)} s] ${line}\n`)
+  const log = (line) =>
+    process.stderr.write(
+      `[${((Date.now() - startedAt.getTime()) / 1000).toFixed(0).padStart(5)} s] ${line}\n`,
+    )
   const ctx = { options, log, t0: 1_700_000_000_000 }
   const sampler = new RssSampler({ intervalMs: 100 })
   const servers = []
@@ -172,7 +186,7 @@ async function main() {
   }
   process.once('SIGINT', () => {
     log('interrupted; stopping servers')
-    stopAll().finally(() => process.exit(130))
+    void stopAll().finally(() => process.exit(130))
   })
 
   try {
@@ -183,6 +197,12 @@ async function main() {
       let spec
       if (name === 'mlflow') {
         spec = mlflowCommand({ repoRoot: REPO, dir, port, workers: options.mlflowWorkers })
+      } else if (name === 'stub') {
+        spec = {
+          command: process.execPath,
+          args: [path.join(HERE, 'stub-server.mjs'), '--port', String(port)],
+          env: {},
+        }
       } else {
         const bin = path.join(options.cairnRoot, 'packages/cli/dist/bin.js')
         if (!existsSync(bin)) {
@@ -192,7 +212,10 @@ async function main() {
         }
         let backendUri = `sqlite:///${path.join(dir, 'cairn.db')}`
         if (name === 'cairn-pg') {
-          const database = await createPostgresDatabase(options.pgUrl, `cairn_bench_${stamp.replace(/\D/g, '')}`)
+          const database = await createPostgresDatabase(
+            options.pgUrl,
+            `cairn_bench_${stamp.replace(/\D/g, '')}`,
+          )
           backendUri = database.url
           if (!options.keep) cleanups.push(database.drop)
         }
@@ -206,11 +229,15 @@ async function main() {
       }
       log(`starting ${name} on port ${port}`)
       const server = await startServer({ name, ...spec, cwd: dir, connections: options.concurrency + 4 })
-      server.kind = name === 'mlflow' ? 'mlflow' : 'cairn'
+      server.kind = name === 'cairn-pg' ? 'cairn' : name
       server.dir = dir
       servers.push(server)
       sampler.track(name, server.pid)
-      result.servers[name] = { command: [spec.command, ...spec.args].join(' '), startupMs: server.startupMs, log: server.logFile }
+      result.servers[name] = {
+        command: [spec.command, ...spec.args].join(' '),
+        startupMs: server.startupMs,
+        log: server.logFile,
+      }
       log(`${name} ready in ${server.startupMs} ms (pid ${server.pid})`)
     }
 
@@ -241,7 +268,8 @@ async function main() {
         // Alternate the order so that neither server always runs on a warmer (or more tired) machine.
         const order = rep % 2 === 0 ? active : [...active].reverse()
         for (const server of order) {
-          const reps = (result.phases[phaseName][server.name] ??= [])
+          result.phases[phaseName][server.name] ??= []
+          const reps = result.phases[phaseName][server.name]
           try {
             const loadBefore = os.loadavg()[0]
             const measured = await phase.measure(ctx, server, rep)

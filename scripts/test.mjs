@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: build, Vitest (unit, store, server and process-level tests), then the real MLflow Python client
-// suite (compat/) and schemathesis against a freshly started Cairn server on SQLite and on PostgreSQL.
+// `npm test`: Biome (format and lint), the type check of sources and tests, build, Vitest (unit, store, server and
+// process-level tests), then the real MLflow Python client suite (compat/) and schemathesis against a freshly started
+// Cairn server on SQLite and on PostgreSQL.
 //
 //   node scripts/test.mjs                      every stage
-//   node scripts/test.mjs compat schemathesis  only the named stages (build, vitest, compat, schemathesis)
+//   node scripts/test.mjs compat schemathesis  only the named stages (check, typecheck, build, vitest, compat,
+//                                              schemathesis)
 //   STORES=sqlite node scripts/test.mjs        no PostgreSQL stages
 //
 // Locally a stage whose service (PostgreSQL, the .venv) is missing is reported as skipped; under CI=true it fails.
@@ -20,7 +22,7 @@ import {
 } from '../tests/integration/helpers/postgres.mjs'
 
 const CI = process.env.CI === 'true' || process.env.CI === '1'
-const STAGES = ['build', 'vitest', 'compat', 'schemathesis']
+const STAGES = ['check', 'typecheck', 'build', 'vitest', 'compat', 'schemathesis']
 const selected = process.argv.slice(2)
 for (const name of selected) {
   if (!STAGES.includes(name)) {
@@ -140,11 +142,16 @@ async function stage(name, body) {
   return entry
 }
 
+/** One command that either passes or fails as a whole. */
+async function commandStage(command, args, timeoutMs) {
+  const result = await run(command, args, { timeoutMs })
+  const what = [command, ...args].join(' ')
+  if (result.timedOut) return { failed: 1, note: `${what} timed out` }
+  return result.code === 0 ? { passed: 1 } : { failed: 1, note: `${what} exited with ${result.code}` }
+}
+
 async function buildStage() {
-  const result = await run('npx', ['tsc', '-b'], { timeoutMs: 15 * 60_000 })
-  return result.code === 0 && !result.timedOut
-    ? { passed: 1 }
-    : { failed: 1, note: result.timedOut ? 'tsc timed out' : `tsc -b exited with ${result.code}` }
+  return commandStage('npx', ['tsc', '-b'], 15 * 60_000)
 }
 
 async function vitestStage() {
@@ -298,6 +305,12 @@ async function main() {
     `Cairn tests — node ${process.version}, CI=${CI}, STORES=${process.env.STORES ?? '(both)'}, ` +
       `PostgreSQL ${postgresUrl()}`,
   )
+  if (wanted('check'))
+    await stage('check', () =>
+      commandStage('npx', ['biome', 'check', '.', '--max-diagnostics=100'], 5 * 60_000),
+    )
+  if (wanted('typecheck'))
+    await stage('typecheck', () => commandStage('npx', ['tsc', '-p', 'tsconfig.spec.json'], 10 * 60_000))
   if (wanted('build')) await stage('build', buildStage)
   if (wanted('vitest')) await stage('vitest', vitestStage)
   await liveServerStages('sqlite')

@@ -13,7 +13,8 @@ export function createClient(baseUrl, { connections = 8 } = {}) {
     // A keep-alive socket that the server closed while this process was busy fails on reuse; retry it once on a
     // fresh socket (the request never reached the server).
     return attempt(method, path, options).catch((error) => {
-      if (error.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) return attempt(method, path, options)
+      if (error.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE'))
+        return attempt(method, path, options)
       throw error
     })
   }

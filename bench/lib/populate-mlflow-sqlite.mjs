@@ -6,7 +6,14 @@ import Database from 'better-sqlite3'
  * runs/create (status RUNNING, source_type UNKNOWN, an `mlflow.runName` tag) plus log-batch (a `metrics` row and a
  * `latest_metrics` row per metric). The experiment must already exist (created through MLflow's REST API).
  */
-export function insertMlflowRuns({ dbPath, experimentId, artifactLocation, count, runData, userId = 'bench' }) {
+export function insertMlflowRuns({
+  dbPath,
+  experimentId,
+  artifactLocation,
+  count,
+  runData,
+  userId = 'bench',
+}) {
   const db = new Database(dbPath, { timeout: 30_000 })
   try {
     const insertRun = db.prepare(
@@ -28,7 +35,14 @@ export function insertMlflowRuns({ dbPath, experimentId, artifactLocation, count
         const data = runData(i)
         const runId = randomUUID().replaceAll('-', '')
         runIds.push(runId)
-        insertRun.run(runId, data.runName, userId, data.startTime, `${artifactLocation}/${runId}/artifacts`, experimentId)
+        insertRun.run(
+          runId,
+          data.runName,
+          userId,
+          data.startTime,
+          `${artifactLocation}/${runId}/artifacts`,
+          experimentId,
+        )
         for (const tag of data.tags) insertTag.run(tag.key, tag.value, runId)
         insertTag.run('mlflow.runName', data.runName, runId)
         for (const param of data.params) insertParam.run(param.key, param.value, runId)

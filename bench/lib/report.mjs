@@ -1,7 +1,12 @@
 import { median } from './stats.mjs'
 
 const CAIRN_SERVERS = ['cairn', 'cairn-pg']
-const COLUMN_TITLES = { cairn: 'Cairn (SQLite)', 'cairn-pg': 'Cairn (PostgreSQL)', mlflow: 'MLflow' }
+const COLUMN_TITLES = {
+  cairn: 'Cairn (SQLite)',
+  'cairn-pg': 'Cairn (PostgreSQL)',
+  mlflow: 'MLflow',
+  stub: 'stub server',
+}
 
 function rows(options) {
   const { concurrency, searchRuns, historyPoints } = options
@@ -75,7 +80,14 @@ export function summarize(result) {
   for (const row of rows(result.options)) {
     const phase = result.phases[row.phase]
     if (!phase) continue
-    const entry = { id: row.id, label: row.label, unit: row.unit, better: row.better, target: row.target, servers: {} }
+    const entry = {
+      id: row.id,
+      label: row.label,
+      unit: row.unit,
+      better: row.better,
+      target: row.target,
+      servers: {},
+    }
     for (const [server, reps] of Object.entries(phase)) {
       const good = reps.filter((rep) => !rep.error)
       const values = good.map(row.pick).filter((value) => typeof value === 'number' && Number.isFinite(value))
@@ -89,12 +101,23 @@ export function summarize(result) {
   }
   for (const [server, labels] of Object.entries(result.rss ?? {})) {
     const perPhase = {}
+    const perPhaseParts = {}
     let maxKb = 0
     for (const [label, stats] of Object.entries(labels)) {
       perPhase[label] = Math.round(stats.maxKb / 1024)
+      if (stats.maxAnonKb !== undefined) {
+        perPhaseParts[label] = {
+          anonMb: Math.round(stats.maxAnonKb / 1024),
+          fileMb: Math.round(stats.maxFileKb / 1024),
+        }
+      }
       if (label !== 'idle') maxKb = Math.max(maxKb, stats.maxKb)
     }
-    summary.rss[server] = { maxMb: Math.round(maxKb / 1024), perPhaseMb: perPhase }
+    summary.rss[server] = {
+      maxMb: Math.round(maxKb / 1024),
+      perPhaseMb: perPhase,
+      perPhasePartsMb: perPhaseParts,
+    }
   }
   return summary
 }
@@ -112,11 +135,19 @@ function ratioOf(entry, server) {
   return entry.better === 'higher' ? cairn / mlflow : mlflow / cairn
 }
 
+function ratioText(ratio, better) {
+  if (ratio === null) return 'n/a'
+  const times = (value) => `${value >= 10 ? Math.round(value) : value.toFixed(1)}×`
+  if (better === 'higher') return times(ratio)
+  return ratio >= 1 ? `${times(ratio)} faster` : `${times(1 / ratio)} slower`
+}
+
 function targetText(target, better, unit) {
   const parts = []
-  if (target.min !== undefined) parts.push(`≥ ${format(target.min, unit)} ${unit}`)
-  if (target.max !== undefined) parts.push(`≤ ${format(target.max, unit)} ${unit}`)
-  if (target.ratio !== undefined) parts.push(`≥ ${target.ratio}× ${better === 'higher' ? 'MLflow' : 'faster than MLflow'}`)
+  if (target.min !== undefined) parts.push(`≥ ${target.min.toLocaleString('en-US')} ${unit}`)
+  if (target.max !== undefined) parts.push(`≤ ${target.max.toLocaleString('en-US')} ${unit}`)
+  if (target.ratio !== undefined)
+    parts.push(`≥ ${target.ratio}× ${better === 'higher' ? 'MLflow' : 'faster than MLflow'}`)
   return parts.join(', ')
 }
 
@@ -139,7 +170,7 @@ export function renderTable(result) {
   const present = new Set(summary.rows.flatMap((row) => Object.keys(row.servers)))
   for (const server of Object.keys(summary.rss)) present.add(server)
   const cairns = CAIRN_SERVERS.filter((server) => present.has(server))
-  const columns = [...cairns, ...(present.has('mlflow') ? ['mlflow'] : [])]
+  const columns = [...cairns, ...['mlflow', 'stub'].filter((server) => present.has(server))]
   const header = [
     'Metric',
     ...columns.map((server) => COLUMN_TITLES[server]),
@@ -159,7 +190,7 @@ export function renderTable(result) {
     if (present.has('mlflow')) {
       for (const server of cairns) {
         const ratio = ratioOf(entry, server)
-        cells.push(ratio === null ? 'n/a' : `${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(1)}× ${entry.better === 'higher' ? '' : 'faster'}`.trim())
+        cells.push(ratioText(ratio, entry.better))
       }
     }
     cells.push(targetText(entry.target, entry.better, entry.unit))
@@ -176,19 +207,30 @@ export function renderTable(result) {
   }
   lines.push(`| ${rssCells.join(' | ')} |`)
 
-  const phaseLabels = [...new Set(Object.values(summary.rss).flatMap((rss) => Object.keys(rss.perPhaseMb)))].filter(
-    (label) => label !== 'idle',
-  )
+  const phaseLabels = [
+    ...new Set(Object.values(summary.rss).flatMap((rss) => Object.keys(rss.perPhaseMb))),
+  ].filter((label) => label !== 'idle')
   if (phaseLabels.length) {
-    lines.push('', `| RSS max per phase (MB) | ${columns.map((server) => COLUMN_TITLES[server]).join(' | ')} |`)
+    lines.push(
+      '',
+      `| RSS max per phase (MB; anon/file: max RssAnon/RssFile) | ${columns.map((server) => COLUMN_TITLES[server]).join(' | ')} |`,
+    )
     lines.push(`|---|${columns.map(() => '---').join('|')}|`)
     for (const label of phaseLabels) {
-      lines.push(`| ${label} | ${columns.map((server) => summary.rss[server]?.perPhaseMb[label] ?? 'n/a').join(' | ')} |`)
+      const cell = (server) => {
+        const rss = summary.rss[server]
+        const total = rss?.perPhaseMb[label]
+        if (total === undefined) return 'n/a'
+        const parts = rss.perPhasePartsMb?.[label]
+        return parts ? `${total} (anon ${parts.anonMb}, file ${parts.fileMb})` : String(total)
+      }
+      lines.push(`| ${label} | ${columns.map(cell).join(' | ')} |`)
     }
   }
   if (notes.length || result.errors.length) {
     lines.push('', 'Notes:')
-    for (const note of [...notes, ...result.errors.map((error) => error.split('\n')[0])]) lines.push(`- ${note}`)
+    for (const note of [...notes, ...result.errors.map((error) => error.split('\n')[0])])
+      lines.push(`- ${note}`)
   }
   return lines.join('\n')
 }

@@ -4,17 +4,22 @@ import { parentPort, workerData } from 'node:worker_threads'
 const intervalMs = workerData?.intervalMs ?? 100
 const roots = new Map()
 let label = 'idle'
-// stats[name][label] = { maxKb, maxRootKb, samples, lastKb }
+// stats[name][label]: maxima of the tree's VmRSS and its parts, of the root process's VmRSS, sample count
 const stats = {}
 
-function readRssKb(pid) {
+const FIELDS = ['VmRSS', 'RssAnon', 'RssFile', 'RssShmem']
+
+/** VmRSS and its parts (anonymous memory, file-backed pages such as a memory-mapped database, shared memory). */
+function readRss(pid) {
+  const rss = { VmRSS: 0, RssAnon: 0, RssFile: 0, RssShmem: 0 }
   try {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const match = /VmRSS:\s+(\d+) kB/.exec(text)
-    return match ? Number(match[1]) : 0
-  } catch {
-    return 0
-  }
+    for (const field of FIELDS) {
+      const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)
+      if (match) rss[field] = Number(match[1])
+    }
+  } catch {}
+  return rss
 }
 
 function childrenOf(pid) {
@@ -34,28 +39,42 @@ function childrenOf(pid) {
   return children
 }
 
-function treeRssKb(root) {
-  let total = 0
+function treeRss(root) {
+  const total = { VmRSS: 0, RssAnon: 0, RssFile: 0, RssShmem: 0 }
   const stack = [root]
   const seen = new Set()
+  let rootRss = total
   while (stack.length > 0) {
     const pid = stack.pop()
     if (seen.has(pid)) continue
     seen.add(pid)
-    total += readRssKb(pid)
+    const rss = readRss(pid)
+    if (pid === root) rootRss = rss
+    for (const field of FIELDS) total[field] += rss[field]
     stack.push(...childrenOf(pid))
   }
-  return { total, processes: seen.size }
+  return { total, rootRss, processes: seen.size }
 }
 
 function sample() {
   for (const [name, pid] of roots) {
-    const rootKb = readRssKb(pid)
-    const { total, processes } = treeRssKb(pid)
+    const { total, rootRss, processes } = treeRss(pid)
     stats[name] ??= {}
-    const entry = (stats[name][label] ??= { maxKb: 0, maxRootKb: 0, samples: 0, maxProcesses: 0 })
-    entry.maxKb = Math.max(entry.maxKb, total)
-    entry.maxRootKb = Math.max(entry.maxRootKb, rootKb)
+    stats[name][label] ??= {
+      maxKb: 0,
+      maxRootKb: 0,
+      maxAnonKb: 0,
+      maxFileKb: 0,
+      maxShmemKb: 0,
+      samples: 0,
+      maxProcesses: 0,
+    }
+    const entry = stats[name][label]
+    entry.maxKb = Math.max(entry.maxKb, total.VmRSS)
+    entry.maxRootKb = Math.max(entry.maxRootKb, rootRss.VmRSS)
+    entry.maxAnonKb = Math.max(entry.maxAnonKb, total.RssAnon)
+    entry.maxFileKb = Math.max(entry.maxFileKb, total.RssFile)
+    entry.maxShmemKb = Math.max(entry.maxShmemKb, total.RssShmem)
     entry.maxProcesses = Math.max(entry.maxProcesses, processes)
     entry.samples += 1
   }

@@ -29,7 +29,15 @@ function tail(file, lines = 30) {
  * Starts one server in its own process group (so stopping it reaches its workers and nothing else) and waits until
  * GET /health answers 200.
  */
-export async function startServer({ name, command, args, cwd, env, readyTimeoutMs = 180_000, connections = 8 }) {
+export async function startServer({
+  name,
+  command,
+  args,
+  cwd,
+  env,
+  readyTimeoutMs = 180_000,
+  connections = 8,
+}) {
   const logFile = path.join(cwd, `${name}.log`)
   const log = createWriteStream(logFile)
   await new Promise((resolve) => log.on('open', resolve))
@@ -52,7 +60,9 @@ export async function startServer({ name, command, args, cwd, env, readyTimeoutM
   const started = Date.now()
   for (;;) {
     if (exited) {
-      throw new Error(`${name} exited (${JSON.stringify(exited)}) before it was ready; log ${logFile}:\n${tail(logFile)}`)
+      throw new Error(
+        `${name} exited (${JSON.stringify(exited)}) before it was ready; log ${logFile}:\n${tail(logFile)}`,
+      )
     }
     if (Date.now() - started > readyTimeoutMs) {
       await stopProcessGroup(child, exit)

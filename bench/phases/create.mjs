@@ -11,7 +11,12 @@ export const create = {
   unit: 'runs/s',
 
   prepare(ctx) {
-    const metrics = Array.from({ length: 5 }, (_, i) => ({ key: `m${i}`, value: i / 7, timestamp: ctx.t0, step: 0 }))
+    const metrics = Array.from({ length: 5 }, (_, i) => ({
+      key: `m${i}`,
+      value: i / 7,
+      timestamp: ctx.t0,
+      step: 0,
+    }))
     const params = Array.from({ length: 5 }, (_, i) => ({ key: `p${i}`, value: `value-${i}` }))
     const tags = [
       { key: 'team', value: 'bench' },
@@ -34,10 +39,12 @@ export const create = {
       )
     const one = async (lane, n) => {
       const created = await client.post(createPath, createBody(lane, n))
-      if (created.status !== 200) return { ok: false, error: `create ${created.status} ${bodyText(created).slice(0, 300)}` }
+      if (created.status !== 200)
+        return { ok: false, error: `create ${created.status} ${bodyText(created).slice(0, 300)}` }
       const runId = bodyJson(created).run.info.run_id
       const logged = await client.post(logPath, [this.logPrefix, Buffer.from(runId), this.logSuffix])
-      if (logged.status !== 200) return { ok: false, error: `log-batch ${logged.status} ${bodyText(logged).slice(0, 300)}` }
+      if (logged.status !== 200)
+        return { ok: false, error: `log-batch ${logged.status} ${bodyText(logged).slice(0, 300)}` }
       return { ok: true, ms: created.ms + logged.ms }
     }
     if (!this.warmed.has(server.name)) {

@@ -33,18 +33,31 @@ export const history = {
     const { client } = server
     const points = ctx.options.historyPoints
     const experimentId = await createExperiment(client, `bench-history-${Date.now()}`)
-    const runId = await createRun(client, { experiment_id: experimentId, run_name: 'history', start_time: ctx.t0 })
+    const runId = await createRun(client, {
+      experiment_id: experimentId,
+      run_name: 'history',
+      start_time: ctx.t0,
+    })
     const started = performance.now()
     let method
     if (server.kind === 'mlflow' && ctx.options.mlflowHistoryPopulate === 'sql') {
-      insertMlflowHistory({ dbPath: path.join(server.dir, 'mlflow.db'), runId, key: KEY, points, pointAt: (i) => this.pointAt(ctx, i) })
+      insertMlflowHistory({
+        dbPath: path.join(server.dir, 'mlflow.db'),
+        runId,
+        key: KEY,
+        points,
+        pointAt: (i) => this.pointAt(ctx, i),
+      })
       method = 'SQL INSERTs into MLflow schema (better-sqlite3, one transaction)'
     } else {
       const batches = Math.ceil(points / BATCH)
       await forEachConcurrent(batches, ctx.options.concurrency, async (b) => {
         const metrics = []
         for (let i = b * BATCH; i < Math.min(points, (b + 1) * BATCH); i++) metrics.push(this.pointAt(ctx, i))
-        expectOk(await client.post(`${API}/runs/log-batch`, json({ run_id: runId, metrics })), 'runs/log-batch')
+        expectOk(
+          await client.post(`${API}/runs/log-batch`, json({ run_id: runId, metrics })),
+          'runs/log-batch',
+        )
       })
       method = `REST: runs/log-batch of ${BATCH} points, ${ctx.options.concurrency} concurrent clients`
     }
@@ -110,7 +123,8 @@ export const history = {
       if (page.status !== 200) return `status ${page.status}: ${bodyText(page).slice(0, 300)}`
       for (const metric of bodyJson(page).metrics ?? []) metrics.push(metric)
     }
-    if (metrics.length !== points) return `${metrics.length} points over ${pages.length} pages, expected ${points}`
+    if (metrics.length !== points)
+      return `${metrics.length} points over ${pages.length} pages, expected ${points}`
     return checkSteps(metrics, this.values)
   },
 
@@ -119,7 +133,8 @@ export const history = {
     const metrics = bodyJson(response).metrics ?? []
     if (metrics.length === 0 || metrics.length > 2500 + 2) return `${metrics.length} points`
     const steps = metrics.map((metric) => Number(metric.step))
-    if (steps[0] !== 0 || steps.at(-1) !== points - 1) return `steps ${steps[0]}..${steps.at(-1)}, expected 0..${points - 1}`
+    if (steps[0] !== 0 || steps.at(-1) !== points - 1)
+      return `steps ${steps[0]}..${steps.at(-1)}, expected 0..${points - 1}`
     return true
   },
 }

@@ -38,14 +38,24 @@ export const ingest = {
     const experimentId = await createExperiment(client, `bench-ingest-${rep}-${Date.now()}`)
     const runIds = []
     for (let i = 0; i < concurrency; i++) {
-      runIds.push(await createRun(client, { experiment_id: experimentId, run_name: `ingest-${rep}-${i}`, start_time: ctx.t0 }))
+      runIds.push(
+        await createRun(client, {
+          experiment_id: experimentId,
+          run_name: `ingest-${rep}-${i}`,
+          start_time: ctx.t0,
+        }),
+      )
     }
     const prefixes = runIds.map((id) => Buffer.from(`{"run_id":"${id}`))
     const path = `${API}/runs/log-batch`
     if (!this.warmed.has(server.name)) {
       // Warm-up on separate runs, not timed.
       this.warmed.add(server.name)
-      const warmRun = await createRun(client, { experiment_id: experimentId, run_name: 'warm-up', start_time: ctx.t0 })
+      const warmRun = await createRun(client, {
+        experiment_id: experimentId,
+        run_name: 'warm-up',
+        start_time: ctx.t0,
+      })
       const warmPrefix = Buffer.from(`{"run_id":"${warmRun}`)
       for (let b = 0; b < 10; b++) await client.post(path, [warmPrefix, this.chunks[b]])
     }

@@ -19,7 +19,12 @@ function runData(t0, i) {
       key: `p${k}`,
       value: k === 0 ? `v${Math.floor(random() * VARIANTS)}` : `value-${Math.floor(random() * 1000)}`,
     })),
-    metrics: Array.from({ length: 10 }, (_, k) => ({ key: `m${k}`, value: random(), timestamp: startTime, step: 0 })),
+    metrics: Array.from({ length: 10 }, (_, k) => ({
+      key: `m${k}`,
+      value: random(),
+      timestamp: startTime,
+      step: 0,
+    })),
     tags: Array.from({ length: 5 }, (_, k) => ({ key: `t${k}`, value: `tag-${Math.floor(random() * 100)}` })),
   }
 }
@@ -83,7 +88,10 @@ export const search = {
         )
         const runId = created.run.info.run_id
         expectOk(
-          await client.post(`${API}/runs/log-batch`, json({ run_id: runId, params: data.params, metrics: data.metrics })),
+          await client.post(
+            `${API}/runs/log-batch`,
+            json({ run_id: runId, params: data.params, metrics: data.metrics }),
+          ),
           'runs/log-batch',
         )
         done += 1
@@ -142,12 +150,18 @@ export const search = {
     const { runs = [] } = bodyJson(response)
     const expected = this.expected[variant]
     const got = runs.map((run) => run.data?.metrics?.find((metric) => metric.key === 'm1')?.value)
-    if (got.length !== expected.firstPage.length) return `variant ${variant}: ${got.length} runs, expected ${expected.firstPage.length}`
+    if (got.length !== expected.firstPage.length)
+      return `variant ${variant}: ${got.length} runs, expected ${expected.firstPage.length}`
     for (let i = 0; i < got.length; i++) {
-      if (got[i] !== expected.firstPage[i]) return `variant ${variant}: run ${i} has m1=${got[i]}, expected ${expected.firstPage[i]}`
+      if (got[i] !== expected.firstPage[i])
+        return `variant ${variant}: run ${i} has m1=${got[i]}, expected ${expected.firstPage[i]}`
     }
     const run = runs[0]
-    if (run.data.params?.length !== 10 || run.data.metrics?.length !== 10 || (run.data.tags?.length ?? 0) < 5) {
+    if (
+      run.data.params?.length !== 10 ||
+      run.data.metrics?.length !== 10 ||
+      (run.data.tags?.length ?? 0) < 5
+    ) {
       return `variant ${variant}: first run has ${run.data.params?.length} params, ${run.data.metrics?.length} metrics, ${run.data.tags?.length} tags`
     }
     return true

@@ -78,7 +78,15 @@ export class MlflowError extends Error {
       }
     }
     const fallback: ErrorCode =
-      status === 400 ? 'BAD_REQUEST' : status === 404 ? 'ENDPOINT_NOT_FOUND' : status === 429 ? 'REQUEST_LIMIT_EXCEEDED' : status === 503 ? 'TEMPORARILY_UNAVAILABLE' : 'INTERNAL_ERROR'
+      status === 400
+        ? 'BAD_REQUEST'
+        : status === 404
+          ? 'ENDPOINT_NOT_FOUND'
+          : status === 429
+            ? 'REQUEST_LIMIT_EXCEEDED'
+            : status === 503
+              ? 'TEMPORARILY_UNAVAILABLE'
+              : 'INTERNAL_ERROR'
     const text = typeof body === 'string' ? body : JSON.stringify(body)
     return new MlflowError(fallback, `HTTP ${status}: ${text?.slice(0, 500) ?? ''}`)
   }
