@@ -330,6 +330,32 @@ for (const { store, skip } of CASES) {
       expect(failures).toEqual([])
     }, 120_000)
 
+    it('replaces a worker that dies and keeps answering', async () => {
+      const [victim, survivor] = workers as [number, number]
+      process.kill(victim, 'SIGKILL')
+      const deadline = Date.now() + 15_000
+      let current: number[] = []
+      while (Date.now() < deadline) {
+        current = listProcesses()
+          .filter((info) => info.ppid === server.pid)
+          .map((info) => info.pid)
+        if (current.length === WORKERS && !current.includes(victim)) break
+        await sleep(50)
+      }
+      expect(current).toHaveLength(WORKERS)
+      expect(current).not.toContain(victim)
+      expect(current).toContain(survivor)
+      const failures = await inParallel(
+        Array.from({ length: 20 }, (_, index) => index),
+        4,
+        async () => {
+          await ok(server.url, 'GET', 'experiments/search', { max_results: 1 })
+        },
+      )
+      expect(failures).toEqual([])
+      workers = current.sort((a, b) => a - b)
+    }, 30_000)
+
     it(`ends the primary and both workers within ${STOP_DEADLINE_MS / 1000} s of SIGTERM to the primary`, async () => {
       const before = serverProcesses(server.pid, workers)
       expect(before).toEqual([server.pid, ...workers].sort((a, b) => a - b))

@@ -152,11 +152,26 @@ async function startCluster(options: ResolvedOptions, serverOptions: ServerOptio
   })
   await store.close()
 
-  const workers: Worker[] = []
+  const workers = new Set<Worker>()
+  const listening = new WeakSet<Worker>()
+  let closing: Promise<void> | undefined
+  const fork = () => {
+    const worker = cluster.fork({ CAIRN_WORKER_OPTIONS: JSON.stringify(options) })
+    workers.add(worker)
+    worker.once('listening', () => listening.add(worker))
+    worker.once('exit', (code, signal) => {
+      workers.delete(worker)
+      // A worker that dies while serving is replaced, so one crash never shrinks the pool for good.
+      if (!closing && listening.has(worker)) {
+        logger.error(`Worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement`)
+        fork()
+      }
+    })
+    return worker
+  }
   const ports = await Promise.all(
     Array.from({ length: options.workers }, () => {
-      const worker = cluster.fork({ CAIRN_WORKER_OPTIONS: JSON.stringify(options) })
-      workers.push(worker)
+      const worker = fork()
       return new Promise<number>((resolve, reject) => {
         worker.once('listening', (address) => resolve(address.port))
         worker.once('exit', (code) =>
@@ -165,14 +180,18 @@ async function startCluster(options: ResolvedOptions, serverOptions: ServerOptio
       })
     }),
   )
-  let closing: Promise<void> | undefined
   const close = () => {
     closing ??= Promise.all(
-      workers.map(
+      [...workers].map(
         (worker) =>
           new Promise<void>((resolve) => {
             if (worker.isDead()) return resolve()
-            worker.once('exit', () => resolve())
+            // Past the grace period a worker that still hangs is killed, so the primary always exits.
+            const timer = setTimeout(() => worker.process.kill('SIGKILL'), SHUTDOWN_GRACE_MS + 2_000)
+            worker.once('exit', () => {
+              clearTimeout(timer)
+              resolve()
+            })
             worker.process.kill('SIGTERM')
           }),
       ),
