@@ -4,7 +4,7 @@
 // Usage: node bench/build-snapshot.mjs [dir]   (default /tmp/cairn-bench-snapshot); prints the snapshot dir.
 // Then: npm run bench -- --cairn-root <dir>
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -33,9 +33,15 @@ for (const pkg of readdirSync(path.join(target, 'packages'))) {
   if (existsSync(nested)) symlinkSync(nested, path.join(target, 'packages', pkg, 'node_modules'))
 }
 
-const commit = execFileSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+const git = (...args) => execFileSync('git', ['-C', REPO, ...args], { encoding: 'utf8' }).trim()
+const commit = git('rev-parse', '--short', 'HEAD')
+const uncommittedFiles = git('status', '--porcelain', '--', 'packages').split('\n').filter(Boolean).length
+const record = { source: REPO, commit, uncommittedFiles, builtAt: new Date().toISOString() }
+writeFileSync(path.join(target, 'SNAPSHOT.json'), `${JSON.stringify(record, null, 2)}\n`)
 execFileSync(path.join(REPO, 'node_modules/.bin/tsc'), ['-b'], { cwd: target, stdio: 'inherit' })
 if (!existsSync(path.join(target, 'packages/cli/dist/bin.js')))
   throw new Error('build produced no packages/cli/dist/bin.js')
-process.stderr.write(`built snapshot of ${REPO} (HEAD ${commit} plus working-tree changes) in ${target}\n`)
+process.stderr.write(
+  `built snapshot of ${REPO} (HEAD ${commit}, ${uncommittedFiles} uncommitted files in packages/) in ${target}\n`,
+)
 process.stdout.write(`${target}\n`)

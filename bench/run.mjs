@@ -2,7 +2,7 @@
 // Benchmark driver: starts fresh MLflow and Cairn servers in temp dirs, runs each phase against each of them,
 // writes raw results to bench/results/<timestamp>.json and prints a Markdown table. See docs/benchmarks.md.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -129,13 +129,34 @@ function versions(options) {
       '-c',
       'import sys, sqlite3; print(sys.version.split()[0], "sqlite", sqlite3.sqlite_version)',
     ]),
-    cairnCommit: read('git', ['-C', options.cairnRoot, 'rev-parse', '--short', 'HEAD']),
-    cairnDirty: Boolean(read('git', ['-C', options.cairnRoot, 'status', '--porcelain', '--', 'packages'])),
-    postgres: read('bash', [
-      '-c',
-      'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1 | xargs -I{} {}/postgres --version',
+    ...cairnSource(options.cairnRoot, read),
+    sqliteForCairn: read(process.execPath, [
+      '-e',
+      "const D = require('better-sqlite3'); console.log(new D(':memory:').prepare('select sqlite_version() v').get().v)",
     ]),
+    postgres: postgresVersion(read),
   }
+}
+
+/** The commit Cairn was built from: the snapshot's record (bench/build-snapshot.mjs) or the tree's git state. */
+function cairnSource(cairnRoot, read) {
+  const snapshotFile = path.join(cairnRoot, 'SNAPSHOT.json')
+  if (existsSync(snapshotFile)) return { cairnSnapshot: JSON.parse(readFileSync(snapshotFile, 'utf8')) }
+  const commit = read('git', ['-C', cairnRoot, 'rev-parse', '--short', 'HEAD'])
+  const changes = read('git', ['-C', cairnRoot, 'status', '--porcelain', '--', 'packages'])
+  return {
+    cairnCommit: commit,
+    cairnUncommittedChanges: changes === undefined ? undefined : changes.length > 0,
+  }
+}
+
+function postgresVersion(read) {
+  const root = '/usr/lib/postgresql'
+  if (!existsSync(root)) return undefined
+  const latest = readdirSync(root)
+    .sort((a, b) => Number(a) - Number(b))
+    .at(-1)
+  return latest && read(path.join(root, latest, 'bin/postgres'), ['--version'])
 }
 
 function machine() {

@@ -93,6 +93,7 @@ export const history = {
     }
     result.pagedMs = performance.now() - pagedStarted
     result.pages = pages.length
+    result.pageMs = pages.map((page) => Math.round(page.ms))
     result.pagedCheck = this.checkPaged(pages, points)
 
     const bulkPath = `${API}/metrics/get-history-bulk-interval?run_ids=${runId}&metric_key=${KEY}`

@@ -12,19 +12,23 @@ export function formatTable(headers: string[], rows: string[][]): string {
   return [line(headers), separator, ...rows.map(line)].join('\n')
 }
 
-/** A millisecond timestamp as `YYYY-MM-DD HH:MM:SS` in local time, or `-` when absent. */
-export function formatTime(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms) || ms <= 0) return '-'
-  const date = new Date(ms)
+/** A millisecond timestamp as `YYYY-MM-DD HH:MM:SS` in local time, or `-` when absent or not a date. */
+export function formatTime(ms: number | bigint | undefined): string {
+  const date = new Date(ms === undefined ? Number.NaN : Number(ms))
+  if (!(date.getTime() > 0)) return '-'
   const pad = (value: number) => String(value).padStart(2, '0')
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
 }
 
-/** JSON for piping: two-space indented, non-finite numbers as their names (JSON has no NaN). */
+/**
+ * JSON for piping: two-space indented, non-finite numbers as their names (JSON has no NaN), int64s
+ * beyond ±2^53 (bigint metric steps and timestamps) as strings of digits, as proto3 JSON writes int64.
+ */
 export function toJson(value: unknown): string {
   return JSON.stringify(
     value,
-    (_key, item: unknown) => (typeof item === 'number' && !Number.isFinite(item) ? String(item) : item),
+    (_key, item: unknown) =>
+      typeof item === 'bigint' || (typeof item === 'number' && !Number.isFinite(item)) ? String(item) : item,
     2,
   )
 }

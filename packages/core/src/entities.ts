@@ -1,3 +1,5 @@
+import type { Int64Value } from './int64.js'
+
 /** Lifecycle of experiments and runs. */
 export type LifecycleStage = 'active' | 'deleted'
 
@@ -41,12 +43,15 @@ export interface Experiment {
   tags: Tag[]
 }
 
-/** One metric point. `value` may be NaN; infinities are clamped to ±Number.MAX_VALUE when stored. */
+/**
+ * One metric point. `value` may be NaN; infinities are clamped to ±Number.MAX_VALUE when stored.
+ * `timestamp` (ms) and `step` are int64s: a `bigint` beyond ±2^53, a `number` otherwise.
+ */
 export interface Metric {
   key: string
   value: number
-  timestamp: number
-  step: number
+  timestamp: Int64Value
+  step: Int64Value
   datasetName?: string
   datasetDigest?: string
   modelId?: string

@@ -1,5 +1,7 @@
 export * from './entities.js'
 export * from './errors.js'
+export * from './exact-json.js'
+export * from './int64.js'
 export * from './limits.js'
 export * from './schemas/index.js'
 export * from './search/index.js'

@@ -1,12 +1,12 @@
-import { MlflowError, type Run, type RunInfo, type RunStatus } from '@cairn/core'
+import { type Int64Value, MlflowError, type Run, type RunInfo, type RunStatus } from '@cairn/core'
 import type { LogQueue } from './log-queue.js'
 
 /** Step and time of a metric point logged through the fluent API. */
 export interface LogMetricOptions {
-  /** Default 0. */
-  step?: number
-  /** Milliseconds since the epoch; default now. */
-  timestamp?: number
+  /** Default 0. An int64: a `bigint` beyond ±2^53 is kept exactly. */
+  step?: Int64Value
+  /** Milliseconds since the epoch; default now. An int64, like `step`. */
+  timestamp?: Int64Value
 }
 
 /** What an `ActiveRun` needs from the tracker that started it. */

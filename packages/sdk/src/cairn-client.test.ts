@@ -213,6 +213,37 @@ describe('runs', () => {
     expect(data.metrics).toEqual([expect.objectContaining({ key: 'acc', step: 24 })])
   })
 
+  it('logs int64 steps and timestamps beyond 2^53 as bigints and reads them back exactly', async () => {
+    const experimentId = await newExperiment()
+    const { info } = await client.createRun({ experimentId })
+    const runId = info.runId
+    const nanoseconds = 1_795_000_000_000_000_001n
+    await client.logMetric({ runId, key: 'i64', value: 1, timestamp: 1, step: 2n ** 53n + 1n })
+    await client.logBatch({
+      runId,
+      metrics: [
+        { key: 'i64', value: 2, timestamp: 2n ** 62n, step: nanoseconds },
+        { key: 'i64', value: 3, timestamp: 2, step: -(2n ** 62n) },
+        // A large double is written as digits by JSON.stringify and must come back as a number.
+        { key: 'big', value: 1e20, timestamp: 3, step: 0 },
+      ],
+    })
+
+    const history = await client.getMetricHistoryAll({ runId, metricKey: 'i64', pageSize: 2 }).toArray()
+    expect(history.map(({ timestamp, step, value }) => ({ timestamp, step, value }))).toEqual([
+      { timestamp: 1, step: 2n ** 53n + 1n, value: 1 },
+      { timestamp: 2, step: -(2n ** 62n), value: 3 },
+      { timestamp: 2n ** 62n, step: nanoseconds, value: 2 },
+    ])
+    const { data } = await client.getRun(runId)
+    expect(data.metrics).toEqual([
+      { key: 'big', value: 1e20, timestamp: 3, step: 0 },
+      { key: 'i64', value: 2, timestamp: 2n ** 62n, step: nanoseconds },
+    ])
+    const sampled = await client.getMetricHistoryBulkInterval({ runIds: [runId], metricKey: 'i64' })
+    expect(sampled.map((point) => point.step)).toEqual([2n ** 53n + 1n, nanoseconds])
+  })
+
   it('reads metrics of several runs with the bulk-interval and ajax bulk endpoints', async () => {
     const experimentId = await newExperiment()
     const runIds: string[] = []

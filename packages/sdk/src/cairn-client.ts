@@ -5,6 +5,7 @@ import type {
   DatasetSummary,
   DatasetSummaryJson,
   Experiment,
+  Int64Value,
   LogInputsRequest as LogInputsBody,
   LogModelRequest as LogModelBody,
   LogOutputsRequest as LogOutputsBody,
@@ -178,10 +179,10 @@ export interface MetricInput {
   key: string
   /** Any number, NaN and ±Infinity included (the server clamps infinities). */
   value: number
-  /** Milliseconds since the epoch; default now. */
-  timestamp?: number
-  /** Training step; default 0. */
-  step?: number
+  /** Milliseconds since the epoch; default now. An int64: a `bigint` beyond ±2^53 is sent exactly. */
+  timestamp?: Int64Value
+  /** Training step; default 0. An int64: a `bigint` beyond ±2^53 is sent exactly. */
+  step?: Int64Value
   /** Dataset the metric was computed on. */
   datasetName?: string
   /** Digest of that dataset. */

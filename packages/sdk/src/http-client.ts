@@ -1,4 +1,4 @@
-import { MlflowError } from '@cairn/core'
+import { MlflowError, parseExactJson, stringifyExactJson } from '@cairn/core'
 import { readEnv } from './environment.js'
 
 /** How failed calls are retried. */
@@ -93,7 +93,8 @@ export class HttpClient {
     const url = this.baseUrl + request.path + encodeQuery(request.query)
     const init: RequestInit = { method: request.method, headers: { ...this.headers } }
     if (request.method !== 'GET' && request.body !== undefined) {
-      init.body = JSON.stringify(request.body)
+      // int64 fields (metric steps and timestamps) may be bigints: written as bare JSON integers.
+      init.body = stringifyExactJson(request.body)
       ;(init.headers as Record<string, string>)['Content-Type'] = 'application/json'
     }
     for (let attempt = 0; ; attempt++) {
@@ -158,7 +159,8 @@ function networkError(options: {
 function parseJson(text: string, url: string): unknown {
   if (text.trim() === '') return {}
   try {
-    return JSON.parse(text)
+    // Integers beyond ±2^53 (int64 steps and timestamps) come back as exact bigints.
+    return parseExactJson(text)
   } catch (error) {
     throw new MlflowError('INTERNAL_ERROR', `Answer of ${url} is not JSON: ${text.slice(0, 200)}`, {
       cause: error,

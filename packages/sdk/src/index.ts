@@ -4,7 +4,7 @@
  * Node-only extras (system metrics, exit hooks, system tags) load on demand or come from `@cairn/sdk/node`.
  */
 
-export type { ErrorCode } from '@cairn/core'
+export type { ErrorCode, Int64Value } from '@cairn/core'
 export { MlflowError } from '@cairn/core'
 export { ActiveRun, type LogMetricOptions } from './active-run.js'
 export {

@@ -8,7 +8,7 @@ import {
   TAG_SOURCE_TYPE,
   TAG_USER,
 } from '@cairn/core'
-import { ActiveRun, type RunOwner } from './active-run.js'
+import { ActiveRun, type LogMetricOptions, type RunOwner } from './active-run.js'
 import { CairnClient, type CairnClientOptions } from './cairn-client.js'
 import { isNode, readEnv } from './environment.js'
 import { LogQueue } from './log-queue.js'
@@ -220,12 +220,12 @@ export class Tracker implements RunOwner {
   }
 
   /** Queues a metric point on the active run. */
-  logMetric(key: string, value: number, options?: { step?: number; timestamp?: number }): void {
+  logMetric(key: string, value: number, options?: LogMetricOptions): void {
     this.requireActiveRun().logMetric(key, value, options)
   }
 
   /** Queues metric points sharing a step and timestamp on the active run. */
-  logMetrics(metrics: Record<string, number>, options?: { step?: number; timestamp?: number }): void {
+  logMetrics(metrics: Record<string, number>, options?: LogMetricOptions): void {
     this.requireActiveRun().logMetrics(metrics, options)
   }
 

@@ -9,6 +9,7 @@ import {
   type Experiment,
   type ExperimentJson,
   encodeDouble,
+  type Int64Value,
   type LifecycleStage,
   type Metric,
   type MetricJson,
@@ -22,6 +23,8 @@ import {
   type RunJson,
   type RunStatus,
   type Tag,
+  toInt64Value,
+  type WireInt64,
 } from '@cairn/core'
 
 /*
@@ -52,6 +55,12 @@ function int(value: number | string | undefined | null, fallback = 0): number {
   return typeof value === 'number' ? value : Number(value)
 }
 
+/** An int64 kept exactly (metric steps and timestamps): a bigint beyond ±2^53, which `parseExactJson` decodes. */
+function int64(value: WireInt64 | string | undefined | null): Int64Value {
+  if (value === undefined || value === null || value === '') return 0
+  return toInt64Value(value)
+}
+
 /** A wire tag/param as a domain `Tag`. */
 export function toTag(wire: WireTag): Tag {
   return { key: wire.key, value: wire.value ?? '' }
@@ -80,8 +89,8 @@ export function toMetric(wire: WireMetric): Metric {
   const metric: Metric = {
     key: wire.key,
     value: wire.value === undefined ? Number.NaN : decodeDouble(wire.value),
-    timestamp: int(wire.timestamp),
-    step: int(wire.step),
+    timestamp: int64(wire.timestamp),
+    step: int64(wire.step),
   }
   if (wire.dataset_name !== undefined) metric.datasetName = wire.dataset_name
   if (wire.dataset_digest !== undefined) metric.datasetDigest = wire.dataset_digest

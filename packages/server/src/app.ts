@@ -1,4 +1,4 @@
-import { MlflowError } from '@cairn/core'
+import { MlflowError, stringifyExactJson } from '@cairn/core'
 import type { TrackingStore } from '@cairn/store'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
@@ -61,7 +61,7 @@ function routeHandler(route: RouteDefinition, shape: RequestShape, services: Ser
     const request = parseRequestInput(shape, input, rawBody)
     const result = await route.handle(request, { services, context: c })
     if (result instanceof Response) return result
-    return new Response(JSON.stringify(result), { headers: JSON_HEADERS })
+    return new Response(stringifyExactJson(result), { headers: JSON_HEADERS })
   }
 }
 

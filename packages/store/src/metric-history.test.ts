@@ -1,4 +1,4 @@
-import type { Metric } from '@cairn/core'
+import { compareInt64, type Int64Value, type Metric } from '@cairn/core'
 import { describe, expect, it } from 'vitest'
 import { arrayStepSet, HISTORY_CHUNK_SIZE, rangeStepSet, sampleSteps } from './metric-history.js'
 import { expectMlflowError } from './test-support/assertions.js'
@@ -286,11 +286,14 @@ describeEachStore('metric history', (getStore) => {
   })
 
   describe('getMetricHistoryBulkInterval', () => {
-    const expectedPoints = (history: Map<string, Metric[]>, runIds: string[], steps: number[]) =>
+    const expectedPoints = (history: Map<string, Metric[]>, runIds: string[], steps: Int64Value[]) =>
       runIds.flatMap((runId) =>
         (history.get(runId) ?? [])
           .filter((metric) => steps.includes(metric.step))
-          .sort((a, b) => a.step - b.step || a.timestamp - b.timestamp || a.value - b.value)
+          .sort(
+            (a, b) =>
+              compareInt64(a.step, b.step) || compareInt64(a.timestamp, b.timestamp) || a.value - b.value,
+          )
           .map((metric) => ({ ...metric, runId })),
       )
 
@@ -308,7 +311,7 @@ describeEachStore('metric history', (getStore) => {
         await log(store, runId, points)
         history.set(runId, (await store.getMetricHistory({ runId, metricKey: 'loss', offset: 0 })).items)
       }
-      const steps = (runId: string) => history.get(runId)!.map((metric) => metric.step)
+      const steps = (runId: string) => history.get(runId)!.map((metric) => Number(metric.step))
       for (const [maxResults, startStep, endStep] of [
         [2500, undefined, undefined],
         [10, undefined, undefined],
@@ -342,7 +345,7 @@ describeEachStore('metric history', (getStore) => {
           await log(store, runId, points.slice(start, start + 1000))
         history.set(runId, (await store.getMetricHistory({ runId, metricKey: 'loss', offset: 0 })).items)
       }
-      const steps = (runId: string) => history.get(runId)!.map((metric) => metric.step)
+      const steps = (runId: string) => history.get(runId)!.map((metric) => Number(metric.step))
       for (const [maxResults, startStep, endStep] of [
         [2500, undefined, undefined],
         [100, 250, 2750],

@@ -1,5 +1,5 @@
-import { invalidParameter, type Metric } from '@cairn/core'
-import type { Session, SqlDatabase } from './dialect/dialect.js'
+import { compareInt64, type Int64Value, invalidParameter, type Metric } from '@cairn/core'
+import type { ReadOptions, Session, SqlDatabase } from './dialect/dialect.js'
 import { storedValue } from './run-rows.js'
 import { runNotFound } from './store-errors.js'
 import type {
@@ -29,8 +29,10 @@ const TEXT_CHUNK_SQL = `SELECT m."timestamp"::text AS timestamp_text, m.step::te
     m.is_nan FROM metrics m WHERE m.run_pk = ? AND m.key = ? AND (m."timestamp", m.step, m.value, m.is_nan) > (?, ?, ?, ?)
   ORDER BY m."timestamp", m.step, m.value, m.is_nan LIMIT ?`
 const RUN_PK_SQL = 'SELECT run_pk FROM runs WHERE run_uuid = ?'
+/** Steps and timestamps are int64s: read them exactly. */
+const EXACT: ReadOptions = { exactIntegers: true }
 
-type HistoryRow = [timestamp: number, step: number, value: number, isNan: number]
+type HistoryRow = [timestamp: Int64Value, step: Int64Value, value: number, isNan: number]
 /** Keyset position before the first point (smaller than any timestamp, including negative ones). */
 const BEFORE_FIRST: HistoryRow = [Number.MIN_SAFE_INTEGER, 0, 0, 0]
 
@@ -49,8 +51,8 @@ function toMetric(key: string, row: unknown[]): Metric {
   return {
     key,
     value: storedValue(row[2] as number, row[3] as number),
-    timestamp: Number(row[0]),
-    step: Number(row[1]),
+    timestamp: row[0] as Int64Value,
+    step: row[1] as Int64Value,
   }
 }
 
@@ -66,14 +68,19 @@ export async function getMetricHistory(
     if (runPk === undefined) throw runNotFound(input.runId)
     const limit = input.maxResults === undefined ? db.noLimit : input.maxResults + 1
     const rows = after
-      ? await session.selectRows(NEXT_CHUNK_SQL, [runPk, input.metricKey, ...after, limit])
-      : await session.selectRows(HISTORY_PAGE_SQL, [runPk, input.metricKey, limit, input.offset])
+      ? await session.selectRows(NEXT_CHUNK_SQL, [runPk, input.metricKey, ...after, limit], EXACT)
+      : await session.selectRows(HISTORY_PAGE_SQL, [runPk, input.metricKey, limit, input.offset], EXACT)
     const page: MetricHistoryPage = { items: [] }
     if (input.maxResults !== undefined && rows.length > input.maxResults) {
       rows.length = input.maxResults
       page.nextOffset = input.offset + input.maxResults
       const last = rows[rows.length - 1]!
-      page.nextCursor = [Number(last[0]), Number(last[1]), Number(last[2]), Number(last[3]) ? 1 : 0]
+      page.nextCursor = [
+        last[0] as Int64Value,
+        last[1] as Int64Value,
+        Number(last[2]),
+        Number(last[3]) ? 1 : 0,
+      ]
     }
     page.items = rows.map((row) => toMetric(input.metricKey, row))
     return page
@@ -81,10 +88,13 @@ export async function getMetricHistory(
 }
 
 function isCursor(value: unknown): value is MetricHistoryCursor {
+  const isInteger = (part: unknown) => typeof part === 'bigint' || Number.isInteger(part)
   return (
     Array.isArray(value) &&
     value.length === 4 &&
-    value.every((part) => typeof part === 'number' && Number.isFinite(part)) &&
+    isInteger(value[0]) &&
+    isInteger(value[1]) &&
+    Number.isFinite(value[2]) &&
     (value[3] === 0 || value[3] === 1)
   )
 }
@@ -106,22 +116,18 @@ async function* streamHistoryRows(
 ): AsyncGenerator<unknown[][]> {
   const runPk = await getRunPk(db, runId)
   let rows = await db.read((session) =>
-    session.selectRows(FIRST_CHUNK_SQL, [runPk, metricKey, HISTORY_CHUNK_SIZE]),
+    session.selectRows(FIRST_CHUNK_SQL, [runPk, metricKey, HISTORY_CHUNK_SIZE], EXACT),
   )
   while (rows.length > 0) {
     yield rows
     if (rows.length < HISTORY_CHUNK_SIZE) return
     const last = rows[rows.length - 1]!
     rows = await db.read((session) =>
-      session.selectRows(NEXT_CHUNK_SQL, [
-        runPk,
-        metricKey,
-        last[0],
-        last[1],
-        last[2],
-        last[3],
-        HISTORY_CHUNK_SIZE,
-      ]),
+      session.selectRows(
+        NEXT_CHUNK_SQL,
+        [runPk, metricKey, last[0], last[1], last[2], last[3], HISTORY_CHUNK_SIZE],
+        EXACT,
+      ),
     )
   }
 }
@@ -175,7 +181,11 @@ export async function* streamMetricHistoryJson(
       const end =
         count === HISTORY_CHUNK_SIZE
           ? (
-              await session.selectRows(CHUNK_END_SQL, [runPk, metricKey, ...position, HISTORY_CHUNK_SIZE - 1])
+              await session.selectRows(
+                CHUNK_END_SQL,
+                [runPk, metricKey, ...position, HISTORY_CHUNK_SIZE - 1],
+                EXACT,
+              )
             )[0]
           : undefined
       return { text: (row?.[0] as string | null) ?? '', count, end }
@@ -196,12 +206,11 @@ export async function getMetricHistoryBulk(
     for (const runId of [...runs.keys()].sort()) {
       const remaining = input.maxResults - metrics.length
       if (remaining <= 0) break
-      const rows = await session.selectRows(HISTORY_PAGE_SQL, [
-        runs.get(runId),
-        input.metricKey,
-        remaining,
-        0,
-      ])
+      const rows = await session.selectRows(
+        HISTORY_PAGE_SQL,
+        [runs.get(runId), input.metricKey, remaining, 0],
+        EXACT,
+      )
       for (const row of rows) metrics.push({ ...toMetric(input.metricKey, row), runId })
     }
     return metrics
@@ -224,13 +233,13 @@ async function resolveRunPks(
 /** Sorted distinct steps, as far as sampling needs to see them. */
 export interface StepSet {
   /** How many steps are smaller than `value`. */
-  countBelow(value: number): number
+  countBelow(value: Int64Value): number
   /** The step at `index` in ascending order. */
-  at(index: number): number
+  at(index: number): Int64Value
   readonly size: number
 }
 
-export function arrayStepSet(sortedDistinct: readonly number[]): StepSet {
+export function arrayStepSet(sortedDistinct: readonly Int64Value[]): StepSet {
   return {
     size: sortedDistinct.length,
     at: (index) => sortedDistinct[index]!,
@@ -247,7 +256,7 @@ export function arrayStepSet(sortedDistinct: readonly number[]): StepSet {
   }
 }
 
-/** The union of contiguous step ranges [min, max] (one per run whose steps have no gaps). */
+/** The union of contiguous step ranges [min, max] (one per run whose steps have no gaps), all safe integers. */
 export function rangeStepSet(ranges: readonly { min: number; max: number }[]): StepSet {
   const merged: { min: number; max: number }[] = []
   for (const range of [...ranges].sort((a, b) => a.min - b.min)) {
@@ -262,7 +271,7 @@ export function rangeStepSet(ranges: readonly { min: number; max: number }[]): S
       let count = 0
       for (const range of merged) {
         if (value <= range.min) break
-        count += Math.min(value, range.max + 1) - range.min
+        count += (value <= range.max ? Number(value) : range.max + 1) - range.min
       }
       return count
     },
@@ -286,11 +295,11 @@ export function rangeStepSet(ranges: readonly { min: number; max: number }[]): S
  */
 export function sampleSteps(options: {
   steps: StepSet
-  runRanges: readonly { min: number; max: number }[]
-  startStep?: number
-  endStep?: number
+  runRanges: readonly { min: Int64Value; max: Int64Value }[]
+  startStep?: Int64Value
+  endStep?: Int64Value
   maxResults: number
-}): number[] {
+}): Int64Value[] {
   const { steps, maxResults } = options
   let { startStep, endStep } = options
   if (startStep === undefined || endStep === undefined) {
@@ -298,8 +307,9 @@ export function sampleSteps(options: {
     endStep = steps.size > 0 ? steps.at(steps.size - 1) : 0
   }
   const startIndex = steps.countBelow(startStep)
-  const endIndex = steps.countBelow(endStep + 1)
-  const sampled = new Set<number>()
+  const endIndex = steps.countBelow(typeof endStep === 'bigint' ? endStep + 1n : endStep + 1)
+  // Steps are canonical Int64Values, so equal steps are the same Set entry.
+  const sampled = new Set<Int64Value>()
   if (endIndex - startIndex <= maxResults) {
     for (let index = startIndex; index < endIndex; index++) sampled.add(steps.at(index))
   } else {
@@ -315,7 +325,7 @@ export function sampleSteps(options: {
     if (range.min >= startStep && range.min <= endStep) sampled.add(range.min)
     if (range.max >= startStep && range.max <= endStep) sampled.add(range.max)
   }
-  return [...sampled].sort((a, b) => a - b)
+  return [...sampled].sort(compareInt64)
 }
 
 export async function getMetricHistoryBulkInterval(
@@ -330,22 +340,30 @@ export async function getMetricHistoryBulkInterval(
     const statistics = await session.selectRows(
       `SELECT run_pk, min_step, step, step_count FROM latest_metrics WHERE key = ? AND run_pk ${db.listSql}`,
       [input.metricKey, db.listParameter(pks)],
+      EXACT,
     )
     const runRanges = statistics.map((row) => ({
-      min: Number(row[1]),
-      max: Number(row[2]),
+      min: row[1] as Int64Value,
+      max: row[2] as Int64Value,
       count: Number(row[3]),
     }))
-    const contiguous = runRanges.every((range) => range.max - range.min + 1 === range.count)
+    const safeRanges = runRanges.filter(
+      (range): range is { min: number; max: number; count: number } =>
+        typeof range.min === 'number' && typeof range.max === 'number',
+    )
+    const contiguous =
+      safeRanges.length === runRanges.length &&
+      safeRanges.every((range) => range.max - range.min + 1 === range.count)
     let steps: StepSet
     if (contiguous) {
-      steps = rangeStepSet(runRanges)
+      steps = rangeStepSet(safeRanges)
     } else {
       const rows = await session.selectRows(
         `SELECT DISTINCT step FROM metrics WHERE key = ? AND run_pk ${db.listSql} ORDER BY step`,
         [input.metricKey, db.listParameter(pks)],
+        EXACT,
       )
-      steps = arrayStepSet(rows.map((row) => Number(row[0])))
+      steps = arrayStepSet(rows.map((row) => row[0] as Int64Value))
     }
     const sampled = sampleSteps({
       steps,
@@ -359,12 +377,11 @@ export async function getMetricHistoryBulkInterval(
     const pointsSql = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
       AND step ${db.listSql} ORDER BY step, "timestamp", value LIMIT ?`
     for (const runId of input.runIds) {
-      const rows = await session.selectRows(pointsSql, [
-        runs.get(runId),
-        input.metricKey,
-        db.listParameter(sampled),
-        BULK_INTERVAL_POINTS_PER_RUN,
-      ])
+      const rows = await session.selectRows(
+        pointsSql,
+        [runs.get(runId), input.metricKey, db.listParameter(sampled), BULK_INTERVAL_POINTS_PER_RUN],
+        EXACT,
+      )
       for (const row of rows) metrics.push({ ...toMetric(input.metricKey, row), runId })
     }
     return metrics

@@ -1,6 +1,7 @@
 import type {
   DatasetInput,
   Experiment,
+  Int64Value,
   LifecycleStage,
   Metric,
   ModelInput,
@@ -116,9 +117,16 @@ export async function loadRuns(db: SqlDatabase, session: Session, rows: RunRow[]
         WHERE ${inRuns('run_pk')} ORDER BY run_pk, key`,
     ),
     session.select(
-      sql<{ run_pk: number; key: string; value: number; timestamp: number; step: number; is_nan: number }>`
-        SELECT run_pk, key, value, "timestamp", step, is_nan FROM latest_metrics
+      sql<{
+        run_pk: number
+        key: string
+        value: number
+        timestamp: Int64Value
+        step: Int64Value
+        is_nan: number
+      }>`SELECT run_pk, key, value, "timestamp", step, is_nan FROM latest_metrics
         WHERE ${inRuns('run_pk')} ORDER BY run_pk, key`,
+      { exactIntegers: true },
     ),
     session.select(
       sql<{ run_pk: number; key: string; value: string }>`SELECT run_pk, key, value FROM tags

@@ -5,6 +5,7 @@ import {
   DEFAULT_EXPERIMENT_ID,
   DEFAULT_EXPERIMENT_NAME,
   type Experiment,
+  type Int64Value,
   type Metric,
   MlflowError,
   type ModelInput,
@@ -15,6 +16,7 @@ import {
   TAG_DATASET_CONTEXT,
   TAG_RUN_NAME,
   type Tag,
+  toInt64Value,
 } from '@cairn/core'
 import { sql } from 'kysely'
 import type { BulkInsert, Session, SqlDatabase } from './dialect/dialect.js'
@@ -112,7 +114,7 @@ const RUN_MODELS_INSERT: BulkInsert = {
 }
 
 /** A metric point as stored: [run_pk, key, timestamp, step, value, is_nan]. */
-type PointRow = [number, string, number, number, number, number]
+type PointRow = [number, string, Int64Value, Int64Value, number, number]
 
 /** Joins URI parts with exactly one `/` between them (`mlflow-artifacts:/` + `1` → `mlflow-artifacts:/1`). */
 export function appendToUri(base: string, ...parts: string[]): string {
@@ -536,7 +538,14 @@ export class SqlTrackingStore implements TrackingStore {
     const byKey = new Map<string, PointRow[]>()
     for (const metric of metrics) {
       const { value, isNan } = sanitizeMetricValue(metric.value)
-      const point: PointRow = [runPk, metric.key, metric.timestamp, metric.step, value, isNan]
+      const point: PointRow = [
+        runPk,
+        metric.key,
+        toInt64Value(metric.timestamp),
+        toInt64Value(metric.step),
+        value,
+        isNan,
+      ]
       let list = byKey.get(metric.key)
       if (!list) {
         list = []
@@ -550,6 +559,7 @@ export class SqlTrackingStore implements TrackingStore {
       `SELECT key, "timestamp", step, value, is_nan, min_step, step_count FROM latest_metrics
        WHERE run_pk = ? AND key ${this.db.listSql}`,
       [runPk, this.db.listParameter(keys)],
+      { exactIntegers: true },
     )) {
       latest.set(row[0] as string, row)
     }
@@ -568,11 +578,12 @@ export class SqlTrackingStore implements TrackingStore {
           changed = true
         }
       }
+      // Canonical Int64Values: equal steps are one Set entry, and `<` compares numbers and bigints exactly.
       const steps = new Set(keyPoints.map((point) => point[3]))
-      let minStep = Math.min(...steps)
+      let minStep = minimum(steps)
       let stepCount = steps.size
       if (existing) {
-        const maxStep = Number(existing[2])
+        const maxStep = existing[2] as Int64Value
         const candidates = [...steps].filter((step) => step <= maxStep)
         if (candidates.length > 0) {
           const present = await session.selectRows(
@@ -581,9 +592,10 @@ export class SqlTrackingStore implements TrackingStore {
           )
           stepCount -= present.length
         }
-        minStep = Math.min(minStep, Number(existing[5]))
+        const existingMinStep = existing[5] as Int64Value
+        if (existingMinStep < minStep) minStep = existingMinStep
         stepCount += Number(existing[6])
-        if (!changed && stepCount === Number(existing[6]) && minStep === Number(existing[5])) continue
+        if (!changed && stepCount === Number(existing[6]) && minStep === existingMinStep) continue
       }
       updates.push([runPk, key, best![2], best![3], best![4], best![5], minStep, stepCount])
     }
@@ -808,13 +820,20 @@ export class SqlTrackingStore implements TrackingStore {
   }
 }
 
-/** Whether `point` comes after `latest` in (step, timestamp, value) order. */
+/** The smallest of several steps (not empty). */
+function minimum(steps: Iterable<Int64Value>): Int64Value {
+  let smallest: Int64Value | undefined
+  for (const step of steps) if (smallest === undefined || step < smallest) smallest = step
+  return smallest!
+}
+
+/** Whether `point` comes after `latest` in (step, timestamp, value) order; steps and timestamps are Int64Values. */
 function isLater(point: readonly unknown[], latest: readonly unknown[]): boolean {
-  const step = Number(point[3])
-  const latestStep = Number(latest[3])
+  const step = point[3] as Int64Value
+  const latestStep = latest[3] as Int64Value
   if (step !== latestStep) return step > latestStep
-  const timestamp = Number(point[2])
-  const latestTimestamp = Number(latest[2])
+  const timestamp = point[2] as Int64Value
+  const latestTimestamp = latest[2] as Int64Value
   if (timestamp !== latestTimestamp) return timestamp > latestTimestamp
   return Number(point[4]) > Number(latest[4])
 }

@@ -3,6 +3,7 @@ import type {
   DatasetSummary,
   Experiment,
   FilterExpression,
+  Int64Value,
   Metric,
   ModelInput,
   ModelOutput,
@@ -70,11 +71,12 @@ export interface SearchRunsInput {
 
 /**
  * A position in a metric history (after the point it names), for keyset paging: put it into the page
- * token next to the offset and pass it back as `after`. Opaque to callers; JSON-serialisable.
+ * token next to the offset and pass it back as `after`. Opaque to callers; serialisable with
+ * `stringifyExactJson` (and read back with `parseExactJson`).
  */
 export type MetricHistoryCursor = readonly [
-  timestamp: number,
-  step: number,
+  timestamp: Int64Value,
+  step: Int64Value,
   storedValue: number,
   isNan: 0 | 1,
 ]

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { RUN_STATUSES } from '../entities.js'
-import { WireDouble } from './wire-types.js'
+import { WireDouble, WireInt64 } from './wire-types.js'
 
 /**
  * Entities as they appear in responses (proto JSON: snake_case, unset fields and empty lists
@@ -37,13 +37,16 @@ export const ExperimentJson = z
   .meta({ id: 'Experiment' })
 export type ExperimentJson = z.infer<typeof ExperimentJson>
 
-/** One metric point. `value` is a number or `"NaN"` / `"Infinity"` / `"-Infinity"`. */
+/**
+ * One metric point. `value` is a number or `"NaN"` / `"Infinity"` / `"-Infinity"`; `timestamp` and
+ * `step` are exact int64s (a `bigint` beyond ±2^53).
+ */
 export const MetricJson = z
   .object({
     key: z.string(),
     value: WireDouble,
-    timestamp: z.int(),
-    step: z.int(),
+    timestamp: WireInt64,
+    step: WireInt64,
     dataset_name: z.string().optional(),
     dataset_digest: z.string().optional(),
     model_id: z.string().optional(),
@@ -57,8 +60,8 @@ export const MetricWithRunIdJson = z
   .object({
     key: z.string(),
     value: WireDouble,
-    timestamp: z.int(),
-    step: z.int(),
+    timestamp: WireInt64,
+    step: WireInt64,
     run_id: z.string(),
   })
   .meta({ id: 'MetricWithRunId' })

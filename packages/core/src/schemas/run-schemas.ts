@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { RunInfoJson, RunJson } from './entity-json.js'
 import {
   DoubleInput,
+  ExactInt64,
   ExperimentId,
   Int32,
   Int64,
@@ -75,14 +76,17 @@ export const SearchRunsResponse = z
   .meta({ id: 'SearchRunsResponse' })
 export type SearchRunsResponse = z.infer<typeof SearchRunsResponse>
 
-/** `POST runs/log-metric`. `value` may be `"NaN"`, `"Infinity"` or `"-Infinity"`. */
+/**
+ * `POST runs/log-metric`. `value` may be `"NaN"`, `"Infinity"` or `"-Infinity"`; `timestamp` and
+ * `step` are exact int64s.
+ */
 export const LogMetricRequest = z
   .object({
     ...runId,
     key: RequiredString,
     value: DoubleInput,
-    timestamp: Int64,
-    step: Int64.optional(),
+    timestamp: ExactInt64,
+    step: ExactInt64.optional(),
     model_id: z.string().optional(),
     dataset_name: z.string().optional(),
     dataset_digest: z.string().optional(),
@@ -106,12 +110,12 @@ export type SetTagRequest = z.output<typeof SetTagRequest>
 export const DeleteTagRequest = z.object({ ...runId, key: RequiredString }).meta({ id: 'DeleteTagRequest' })
 export type DeleteTagRequest = z.output<typeof DeleteTagRequest>
 
-/** One metric point in a `runs/log-batch` request. */
+/** One metric point in a `runs/log-batch` request; `timestamp` and `step` are exact int64s. */
 export const MetricInput = z.object({
   key: RequiredString,
   value: DoubleInput,
-  timestamp: Int64,
-  step: Int64.optional(),
+  timestamp: ExactInt64,
+  step: ExactInt64.optional(),
   model_id: z.string().optional(),
   dataset_name: z.string().optional(),
   dataset_digest: z.string().optional(),

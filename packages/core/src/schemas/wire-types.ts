@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import type { RunStatus, ViewType } from '../entities.js'
 import { RUN_STATUS_NUMBERS, RUN_STATUSES, VIEW_TYPE_NUMBERS, VIEW_TYPES } from '../entities.js'
+import type { Int64Value } from '../int64.js'
+import { isInt64, toInt64Value } from '../int64.js'
 
 /**
  * Marks a refinement whose message is MLflow's own text, so the server reports it verbatim
@@ -20,6 +22,27 @@ export const Int64 = z
   .transform((value) => Number(value))
   .pipe(z.int())
 
+/**
+ * A JSON integer of any size: a safe-integer `number`, or a `bigint` beyond ±2^53 (as
+ * `parseExactJson` decodes those, and the server writes them back).
+ */
+const JsonInteger = z
+  .custom<number | bigint>((value) => typeof value === 'bigint' || Number.isSafeInteger(value))
+  .meta({ type: 'integer', format: 'int64' })
+
+/**
+ * A 64-bit integer kept exactly (metric steps and timestamps): a JSON integer of any size or a
+ * string of digits. Decoded to an `Int64Value`; values outside the int64 range are rejected.
+ */
+export const ExactInt64 = z
+  .union([JsonInteger, z.string().regex(INT64_TEXT)])
+  .transform((value): Int64Value => (typeof value === 'number' ? value : toInt64Value(value)))
+  .refine(isInt64)
+
+/** An int64 in a response: a JSON integer, written exactly whatever its size. */
+export const WireInt64 = JsonInteger
+export type WireInt64 = z.infer<typeof WireInt64>
+
 /** A 32-bit integer on the wire: a JSON integer or a string of digits. */
 export const Int32 = z
   .union([z.int32(), z.string().regex(/^-?\d{1,10}$/)])
@@ -32,11 +55,15 @@ export type NonFiniteDouble = (typeof NON_FINITE_DOUBLES)[number]
 
 /**
  * A double in a request: a JSON number, `"NaN"`, `"Infinity"`, `"-Infinity"` or a numeric string.
- * Decoded to a `number` (possibly NaN or ±Infinity).
+ * Decoded to a `number` (possibly NaN or ±Infinity). A large double written as an integer
+ * (`100000000000000000000`) arrives from `parseExactJson` as a `bigint` and is taken as that double.
  */
-export const DoubleInput = z
-  .union([z.number(), z.enum(NON_FINITE_DOUBLES), z.string().regex(DOUBLE_TEXT)])
-  .transform((value) => (typeof value === 'number' ? value : Number(value)))
+export const DoubleInput = z.preprocess(
+  (value) => (typeof value === 'bigint' ? Number(value) : value),
+  z
+    .union([z.number(), z.enum(NON_FINITE_DOUBLES), z.string().regex(DOUBLE_TEXT)])
+    .transform((value) => (typeof value === 'number' ? value : Number(value))),
+)
 
 /** A double in a response: a JSON number, or `"NaN"` / `"Infinity"` / `"-Infinity"`. */
 export const WireDouble = z.union([z.number(), z.enum(NON_FINITE_DOUBLES)])

@@ -1,5 +1,5 @@
 import type { MlflowError } from '@cairn/core'
-import { invalidParameter } from '@cairn/core'
+import { invalidParameter, parseExactJson } from '@cairn/core'
 import { z } from 'zod'
 import { pythonFloatRepr, pythonTypeName } from '../services/python-format.js'
 import { invalidValueMessage, missingValueMessage } from '../services/validation.js'
@@ -131,13 +131,14 @@ export async function readBodyText(request: Request, shape: RequestShape): Promi
 // Python's json module (which MLflow's server uses) accepts the bare tokens NaN, Infinity and -Infinity.
 const BARE_NON_FINITE = /("(?:[^"\\]|\\.)*")|(-?Infinity|NaN)/g
 
+// Integers beyond ±2^53 (int64 steps and timestamps) are decoded exactly, as bigints.
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text)
+    return parseExactJson(text)
   } catch (error) {
     if (/NaN|Infinity/.test(text)) {
       try {
-        return JSON.parse(
+        return parseExactJson(
           text.replace(BARE_NON_FINITE, (match, quoted: string | undefined) => quoted ?? `"${match}"`),
         )
       } catch {

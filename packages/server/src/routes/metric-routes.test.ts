@@ -1,4 +1,5 @@
-import { expect, it } from 'vitest'
+import { parseExactJson } from '@cairn/core'
+import { describe, expect, it } from 'vitest'
 import { describeEachStore } from '../test-support/store-fixtures.js'
 import {
   AJAX,
@@ -470,5 +471,126 @@ describeEachStore('metric and log-batch routes', (context) => {
     expect(
       (await context.api.get(`${API}/metrics/get-history-bulk`, { run_id: first, metric_key: 'acc' })).status,
     ).toBe(404)
+  })
+
+  describe('int64 steps and timestamps beyond 2^53', () => {
+    /** Posts a body written by hand, so integer literals reach the server exactly as MLflow's client writes them. */
+    const postRaw = (path: string, rawBody: string) =>
+      context.api.post(`${API}${path}`, undefined, { rawBody })
+    // biome-ignore lint/suspicious/noExplicitAny: wire JSON
+    const exact = (text: string) => parseExactJson(text) as any
+    const steps = (metrics: { step: unknown }[] | undefined) => (metrics ?? []).map((metric) => metric.step)
+
+    it('logs them with log-metric and log-batch and returns them exactly from every read', async () => {
+      const runId = await newRunId()
+      expectOk(
+        await postRaw(
+          '/runs/log-metric',
+          `{"run_id":"${runId}","key":"i64","value":1,"timestamp":1,"step":9007199254740993}`,
+        ),
+      )
+      expectOk(
+        await postRaw(
+          '/runs/log-metric',
+          `{"run_id":"${runId}","key":"i64","value":1,"timestamp":1,"step":"1795000000000000001"}`,
+        ),
+      )
+      expectOk(
+        await postRaw(
+          '/runs/log-batch',
+          `{"run_id":"${runId}","metrics":[{"key":"i64","value":1,"timestamp":1,"step":-4611686018427387904},` +
+            `{"key":"i64","value":2,"timestamp":1,"step":9007199254740992},` +
+            `{"key":"late","value":2,"timestamp":4611686018427387904,"step":0}]}`,
+        ),
+      )
+      const order = [-(2n ** 62n), 2n ** 53n, 2n ** 53n + 1n, 1_795_000_000_000_000_001n]
+
+      const streamed = await context.api.get(`${API}/metrics/get-history`, {
+        run_id: runId,
+        metric_key: 'i64',
+      })
+      expectOk(streamed)
+      expect(streamed.text).toContain('"step":9007199254740993')
+      expect(steps(exact(streamed.text).metrics)).toEqual(order)
+      const paged = await context.api.get(`${API}/metrics/get-history`, {
+        run_id: runId,
+        metric_key: 'i64',
+        max_results: 2,
+      })
+      expect(steps(exact(paged.text).metrics)).toEqual(order.slice(0, 2))
+      const late = await context.api.get(`${API}/metrics/get-history`, {
+        run_id: runId,
+        metric_key: 'late',
+        max_results: 10,
+      })
+      expect(late.text).toContain('"timestamp":4611686018427387904')
+
+      const run = exact((await context.api.get(`${API}/runs/get`, { run_id: runId })).text).run
+      expect(run.data.metrics).toEqual([
+        { key: 'i64', value: 1, timestamp: 1, step: 1_795_000_000_000_000_001n },
+        { key: 'late', value: 2, timestamp: 2n ** 62n, step: 0 },
+      ])
+      const search = await context.api.post(`${API}/runs/search`, {
+        experiment_ids: [run.info.experiment_id],
+        order_by: ['metrics.i64 DESC'],
+      })
+      expect(exact(search.text).runs[0].data.metrics[0].step).toBe(1_795_000_000_000_000_001n)
+
+      const interval = await context.api.get(`${API}/metrics/get-history-bulk-interval`, {
+        run_ids: [runId],
+        metric_key: 'i64',
+      })
+      expectOk(interval)
+      // Negative steps are outside the default range (0 to the last step), as in MLflow.
+      expect(steps(exact(interval.text).metrics)).toEqual(order.slice(1))
+      const bulk = await context.api.get(`${AJAX}/metrics/get-history-bulk`, {
+        run_id: runId,
+        metric_key: 'i64',
+      })
+      expect(steps(exact(bulk.text).metrics)).toEqual(order)
+    })
+
+    it('refuses values outside the int64 range with MLflow’s message', async () => {
+      const runId = await newRunId()
+      const hint = ' See the API docs for more information about request parameters.'
+      expect(
+        expectError(
+          await postRaw(
+            '/runs/log-metric',
+            `{"run_id":"${runId}","key":"k","value":1,"timestamp":1,"step":9223372036854775808}`,
+          ),
+          400,
+          'INVALID_PARAMETER_VALUE',
+        ),
+      ).toBe(
+        `Invalid value 9223372036854775808 for parameter 'step' supplied:  Hint: Value was of type 'int'.${hint}`,
+      )
+      expect(
+        expectError(
+          await postRaw(
+            '/runs/log-batch',
+            `{"run_id":"${runId}","metrics":[{"key":"k","value":1,"timestamp":-9223372036854775809,"step":0}]}`,
+          ),
+          400,
+          'INVALID_PARAMETER_VALUE',
+        ),
+      ).toBe(
+        `Invalid value -9223372036854775809 for parameter 'metrics[0].timestamp' supplied:  Hint: Value was of type 'int'.${hint}`,
+      )
+      expect(
+        expectError(
+          await postRaw(
+            '/runs/log-metric',
+            `{"run_id":"${runId}","key":"k","value":1,"timestamp":-9007199254740993,"step":0}`,
+          ),
+          400,
+          'INVALID_PARAMETER_VALUE',
+        ),
+      ).toBe(
+        "Invalid value -9007199254740993 for parameter 'timestamp' supplied: metric 'k' (value=1.0). Timestamp must be a nonnegative long (64-bit integer) ",
+      )
+      const history = await context.api.get(`${API}/metrics/get-history`, { run_id: runId, metric_key: 'k' })
+      expect(history.body).toEqual({})
+    })
   })
 })

@@ -32,6 +32,7 @@ export function pythonJsonDumps(value: unknown, separators: [string, string] = [
   if (value === null || value === undefined) return 'null'
   if (typeof value === 'string') return escapeNonAscii(JSON.stringify(value))
   if (typeof value === 'boolean') return value ? 'true' : 'false'
+  if (typeof value === 'bigint') return value.toString()
   if (typeof value === 'number') {
     if (Number.isNaN(value)) return 'NaN'
     if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity'
@@ -74,6 +75,7 @@ export function pythonTypeName(value: unknown): string {
   if (typeof value === 'string') return 'str'
   if (typeof value === 'boolean') return 'bool'
   if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float'
+  if (typeof value === 'bigint') return 'int'
   if (Array.isArray(value)) return 'list'
   return 'dict'
 }

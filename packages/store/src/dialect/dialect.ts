@@ -16,17 +16,32 @@ export interface BulkInsert {
   readonly suffix?: string
 }
 
+/** How a query's rows are read. */
+export interface ReadOptions {
+  /**
+   * Read integers beyond ±2^53 exactly, as `bigint`s (int64 metric steps and timestamps); others stay
+   * numbers, so every integer is an `Int64Value` in canonical form. PostgreSQL always reads int8 this
+   * way; SQLite reads again with BigInt integers only when a row held an integer it could not return
+   * exactly as a number.
+   */
+  exactIntegers?: boolean
+}
+
+/** A value of a list parameter (`listParameter`, `inList`). */
+export type ListValue = string | number | bigint
+
 /**
  * One unit of database work: a connection held for the duration of `read`/`write`.
  * Raw SQL uses `?` placeholders on both dialects; identifiers in raw SQL come from code, never from input.
+ * Parameters may be `bigint`s (bound as int64).
  */
 export interface Session {
   /** Rows of a query, as objects. */
-  select<TRow>(query: Query<TRow>): Promise<TRow[]>
+  select<TRow>(query: Query<TRow>, options?: ReadOptions): Promise<TRow[]>
   /** Runs a statement and resolves with the number of rows it changed. */
   execute(query: Query<unknown>): Promise<number>
   /** Rows of raw SQL, as arrays in select-list order (for hot paths). */
-  selectRows(sqlText: string, parameters: readonly unknown[]): Promise<unknown[][]>
+  selectRows(sqlText: string, parameters: readonly unknown[], options?: ReadOptions): Promise<unknown[][]>
   /** Runs raw SQL and resolves with the number of rows it changed. */
   executeRaw(sqlText: string, parameters: readonly unknown[]): Promise<number>
   /**
@@ -56,10 +71,10 @@ export interface SqlDatabase {
   /** Case-insensitive LIKE with `\` as the escape character. */
   ilike(column: Expression<unknown>, pattern: string): RawBuilder<boolean>
   /** `column IN (values)` with a constant SQL text whatever the number of values. */
-  inList(column: Expression<unknown>, values: readonly (string | number)[]): RawBuilder<boolean>
+  inList(column: Expression<unknown>, values: readonly ListValue[]): RawBuilder<boolean>
   /** Raw-SQL form of `inList`: `<column> ${listSql}` takes one parameter, `listParameter(values)`. */
   readonly listSql: string
-  listParameter(values: readonly (string | number)[]): unknown
+  listParameter(values: readonly ListValue[]): unknown
   /**
    * Raw SQL aggregate rendering metric rows (columns "timestamp", step, value, is_nan, in history order)
    * as comma-separated JSON objects, its one parameter being the metric key; undefined where rendering

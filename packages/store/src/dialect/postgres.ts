@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { MlflowError } from '@cairn/core'
+import { type Int64Value, MlflowError } from '@cairn/core'
 import { type Expression, Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import type { Tables } from '../schema/tables.js'
 import {
   type BulkInsert,
   compileQuery,
+  type ListValue,
   normalizeLikePattern,
   type Query,
   type Session,
@@ -30,10 +31,16 @@ const UNAVAILABLE_CODES = new Set([
 
 type Queryable = pg.Pool | pg.PoolClient
 
-/** int8 (counts, timestamps, ids) as JS numbers; float8 NaN/Infinity keep pg's default parsing. */
+/** int8 exactly: a number when safe (counts, ids, ms timestamps), a bigint beyond ±2^53 (int64 steps). */
+function parseInt8(text: string): Int64Value {
+  const value = Number(text)
+  return Number.isSafeInteger(value) ? value : BigInt(text)
+}
+
+/** int8 as `Int64Value`s (pg binds bigint parameters as their digits); float8 NaN/Infinity keep pg's default parsing. */
 const TYPES = {
   getTypeParser(oid: number, format?: string) {
-    if (oid === INT8_OID) return (value: string) => Number(value)
+    if (oid === INT8_OID) return parseInt8
     return pg.types.getTypeParser(oid, format as 'text')
   },
 } as pg.CustomTypesConfig
@@ -150,10 +157,10 @@ export function openPostgres(connectionString: string): SqlDatabase {
       sql<boolean>`${column} LIKE ${normalizeLikePattern(pattern)}`,
     ilike: (column: Expression<unknown>, pattern: string) =>
       sql<boolean>`${column} ILIKE ${normalizeLikePattern(pattern)}`,
-    inList: (column: Expression<unknown>, values: readonly (string | number)[]) =>
+    inList: (column: Expression<unknown>, values: readonly ListValue[]) =>
       sql<boolean>`${column} = ANY(${values})`,
     listSql: '= ANY(?)',
-    listParameter: (values: readonly (string | number)[]) => values,
+    listParameter: (values: readonly ListValue[]) => values,
     metricJsonAggregate: undefined,
     noLimit: null,
     lockRowSuffix: 'FOR NO KEY UPDATE',

@@ -1,15 +1,17 @@
 import { mkdirSync, realpathSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { MlflowError } from '@cairn/core'
+import { MlflowError, stringifyExactJson, toInt64Value } from '@cairn/core'
 import Database from 'better-sqlite3'
 import { type Expression, Kysely, SqliteDialect, sql } from 'kysely'
 import type { Tables } from '../schema/tables.js'
 import {
   type BulkInsert,
   compileQuery,
+  type ListValue,
   Mutex,
   normalizeLikePattern,
   type Query,
+  type ReadOptions,
   type Session,
   type SqlDatabase,
 } from './dialect.js'
@@ -56,13 +58,15 @@ export function openSqlite(filename: string): SqlDatabase {
   const runStatement = (sqlText: string, parameters: readonly unknown[]): number =>
     prepare(sqlText).run(parameters as unknown[]).changes
 
-  const allRows = (sqlText: string, parameters: readonly unknown[]): unknown[][] => {
+  const allRows = (sqlText: string, parameters: readonly unknown[], options?: ReadOptions): unknown[][] => {
     const statement = prepare(sqlText)
     if (!statement.reader) {
       statement.run(parameters as unknown[])
       return []
     }
-    return statement.raw(true).all(parameters as unknown[]) as unknown[][]
+    const rows = statement.raw(true).all(parameters as unknown[]) as unknown[][]
+    if (!options?.exactIntegers || !rows.some(hasInexactNumber)) return rows
+    return readExactly(statement, () => statement.raw(true).all(parameters as unknown[]) as unknown[][])
   }
 
   const bulkSql = (spec: BulkInsert, size: number): string => {
@@ -83,21 +87,25 @@ export function openSqlite(filename: string): SqlDatabase {
   }
 
   const session: Session = {
-    async select<TRow>(query: Query<TRow>) {
+    async select<TRow>(query: Query<TRow>, options?: ReadOptions) {
       const compiled = compileQuery(kysely, query)
       const statement = prepare(compiled.sql)
       if (!statement.reader) {
         statement.run(compiled.parameters as unknown[])
         return []
       }
-      return statement.raw(false).all(compiled.parameters as unknown[]) as TRow[]
+      const read = () => statement.raw(false).all(compiled.parameters as unknown[]) as TRow[]
+      const rows = read()
+      if (!options?.exactIntegers || !rows.some((row) => hasInexactNumber(Object.values(row as object))))
+        return rows
+      return readExactly(statement, read)
     },
     async execute(query) {
       const compiled = compileQuery(kysely, query)
       return runStatement(compiled.sql, compiled.parameters)
     },
-    async selectRows(sqlText, parameters) {
-      return allRows(sqlText, parameters)
+    async selectRows(sqlText, parameters, options) {
+      return allRows(sqlText, parameters, options)
     },
     async executeRaw(sqlText, parameters) {
       return runStatement(sqlText, parameters)
@@ -178,10 +186,11 @@ export function openSqlite(filename: string): SqlDatabase {
       sql<boolean>`${column} LIKE ${normalizeLikePattern(pattern)} ESCAPE '\\'`,
     ilike: (column: Expression<unknown>, pattern: string) =>
       sql<boolean>`lower(${column}) LIKE lower(${normalizeLikePattern(pattern)}) ESCAPE '\\'`,
-    inList: (column: Expression<unknown>, values: readonly (string | number)[]) =>
-      sql<boolean>`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`,
+    inList: (column: Expression<unknown>, values: readonly ListValue[]) =>
+      sql<boolean>`${column} IN (SELECT value FROM json_each(${stringifyExactJson(values)}))`,
     listSql: 'IN (SELECT value FROM json_each(?))',
-    listParameter: (values: readonly (string | number)[]) => JSON.stringify(values),
+    // json_each reads int64 literals exactly.
+    listParameter: (values: readonly ListValue[]) => stringifyExactJson(values),
     // No ORDER BY inside the aggregate (it would sort again): SQLite aggregates the ordered subquery in order.
     metricJsonAggregate: `group_concat(json_object('key', ?, 'value', CASE WHEN is_nan = 1 THEN 'NaN' ELSE value END,
       'timestamp', "timestamp", 'step', step), ',')`,
@@ -202,6 +211,37 @@ export function openSqlite(filename: string): SqlDatabase {
       }
     },
   }
+}
+
+/**
+ * Whether better-sqlite3 may have rounded one of the values: an INTEGER beyond ±2^53 comes back as the
+ * nearest double (a REAL that large is a false alarm and only costs a second read).
+ */
+function hasInexactNumber(values: readonly unknown[]): boolean {
+  for (const value of values) {
+    if (typeof value === 'number' && (value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER))
+      return true
+  }
+  return false
+}
+
+/** Reads the rows again with every INTEGER as a BigInt, then turns the safe ones back into numbers. */
+function readExactly<TRow>(statement: Database.Statement, read: () => TRow[]): TRow[] {
+  statement.safeIntegers(true)
+  let rows: TRow[]
+  try {
+    rows = read()
+  } finally {
+    statement.safeIntegers(false)
+  }
+  for (const row of rows) {
+    const record = row as Record<string | number, unknown>
+    for (const key of Object.keys(record)) {
+      const value = record[key]
+      if (typeof value === 'bigint') record[key] = toInt64Value(value)
+    }
+  }
+  return rows
 }
 
 /**
