@@ -1,4 +1,4 @@
-import { MlflowError } from '@cairn/core'
+import { MlflowError, pythonRepr } from '@cairn/core'
 
 /** Messages as MLflow's SQL store words them, so clients that match on text keep working. */
 export function runNotFound(runId: string): MlflowError {
@@ -30,23 +30,6 @@ export function paramsChanged(runId: string, conflicts: ParamConflict[]): Mlflow
     'INVALID_PARAMETER_VALUE',
     `Changing param values is not allowed. Params were already logged='[${list}]' for run ID='${runId}'.`,
   )
-}
-
-/** Python's `repr()` of a string (MLflow formats some messages with it). */
-export function pythonRepr(value: string): string {
-  const quote = value.includes("'") && !value.includes('"') ? '"' : "'"
-  let out = quote
-  for (const char of value) {
-    const code = char.codePointAt(0)!
-    if (char === '\\') out += '\\\\'
-    else if (char === quote) out += `\\${quote}`
-    else if (char === '\n') out += '\\n'
-    else if (char === '\r') out += '\\r'
-    else if (char === '\t') out += '\\t'
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`
-    else out += char
-  }
-  return out + quote
 }
 
 export function invalidFilter(message: string): MlflowError {

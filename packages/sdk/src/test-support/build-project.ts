@@ -9,7 +9,7 @@ const STALE_LOCK_MS = 5 * 60_000
 /**
  * Runs `npx tsc -b <project>` in the repository, one build at a time across test processes: test
  * files of several packages build overlapping projects, and two `tsc -b` writing the same outputs
- * at once can read each other's half-written files. (The CLI's test-support has the same helper.)
+ * at once can read each other's half-written files.
  */
 export async function buildProject(repo: string, project: string): Promise<void> {
   const lock = join(repo, 'node_modules', '.cache', 'cairn-test-build.lock')

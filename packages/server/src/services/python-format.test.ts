@@ -1,10 +1,10 @@
+import { pythonRepr } from '@cairn/core'
 import { describe, expect, it } from 'vitest'
 import {
   codePointLength,
   posixNormpath,
   pythonFloatRepr,
   pythonJsonDumps,
-  pythonStringRepr,
   pythonTypeName,
   truncateCodePoints,
 } from './python-format.js'
@@ -29,9 +29,9 @@ describe('python-format', () => {
   })
 
   it('quotes strings as Python repr does', () => {
-    expect(pythonStringRepr('a')).toBe("'a'")
-    expect(pythonStringRepr("it's")).toBe('"it\'s"')
-    expect(pythonStringRepr('a\nb')).toBe("'a\\nb'")
+    expect(pythonRepr('a')).toBe("'a'")
+    expect(pythonRepr("it's")).toBe('"it\'s"')
+    expect(pythonRepr('a\nb')).toBe("'a\\nb'")
   })
 
   it('names JSON value types as Python does', () => {

@@ -52,23 +52,6 @@ export function pythonJsonDumps(value: unknown, separators: [string, string] = [
   return JSON.stringify(String(value))
 }
 
-/** Python's `repr()` of a string: single quotes unless the text holds a single quote only. */
-export function pythonStringRepr(text: string): string {
-  const quote = text.includes("'") && !text.includes('"') ? '"' : "'"
-  let out = quote
-  for (const char of text) {
-    const code = char.codePointAt(0)!
-    if (char === '\\') out += '\\\\'
-    else if (char === quote) out += `\\${quote}`
-    else if (char === '\n') out += '\\n'
-    else if (char === '\r') out += '\\r'
-    else if (char === '\t') out += '\\t'
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`
-    else out += char
-  }
-  return out + quote
-}
-
 /** Python's `type(value).__name__` for a value decoded from JSON. */
 export function pythonTypeName(value: unknown): string {
   if (value === null || value === undefined) return 'NoneType'

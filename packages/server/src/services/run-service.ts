@@ -17,6 +17,7 @@ import {
   MAX_TAG_VALUE_LENGTH,
   parseOrderBy,
   parseSearchFilter,
+  pythonRepr,
   SEARCH_RUNS_DEFAULT_MAX_RESULTS,
   TAG_LOG_MODEL_HISTORY,
   TAG_RUN_NAME,
@@ -26,7 +27,7 @@ import type { TrackingStore } from '@cairn/store'
 import type { ExperimentService } from './experiment-service.js'
 import { generateRunName } from './generate-run-name.js'
 import { offsetFromPageToken, pageTokenFromOffset, validateMaxResults } from './paging.js'
-import { pythonJsonDumps, pythonStringRepr } from './python-format.js'
+import { pythonJsonDumps } from './python-format.js'
 import type { ServiceOptions } from './service-options.js'
 import {
   notActiveError,
@@ -194,7 +195,7 @@ export class RunService {
     const missing = MODEL_JSON_REQUIRED_FIELDS.filter((field) => !(field in fields))
     if (missing.length > 0) {
       throw invalidParameter(
-        `Model json is missing mandatory fields: {${missing.map((field) => pythonStringRepr(field)).join(', ')}}`,
+        `Model json is missing mandatory fields: {${missing.map((field) => pythonRepr(field)).join(', ')}}`,
       )
     }
     const entry: Record<string, unknown> = {}

@@ -18,13 +18,13 @@ import {
   MAX_PARAMS_TAGS_PER_BATCH,
   MAX_TAG_VALUE_LENGTH,
   type MlflowError,
+  pythonRepr,
 } from '@cairn/core'
 import {
   codePointLength,
   posixNormpath,
   pythonFloatRepr,
   pythonJsonDumps,
-  pythonStringRepr,
   truncateCodePoints,
 } from './python-format.js'
 
@@ -64,7 +64,7 @@ function pathNotUnique(name: string): boolean {
 }
 
 function badPathMessage(name: string): string {
-  return `Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to ${pythonStringRepr(posixNormpath(name))}`
+  return `Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to ${pythonRepr(posixNormpath(name))}`
 }
 
 /** Checks a metric, param or tag key: allowed characters, and no path that normalises to another name. */
@@ -208,7 +208,7 @@ export function validateParamKeysUnique(params: Param[]): void {
   }
   if (duplicates.length > 0) {
     throw invalidParameter(
-      `Duplicate parameter keys have been submitted: [${duplicates.map(pythonStringRepr).join(', ')}]. Please ensure the request contains only one param value per param key.`,
+      `Duplicate parameter keys have been submitted: [${duplicates.map(pythonRepr).join(', ')}]. Please ensure the request contains only one param value per param key.`,
     )
   }
 }

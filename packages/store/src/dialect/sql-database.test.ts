@@ -30,9 +30,9 @@ describeEachStore('SQL database', (_getStore, kind) => {
     expect(row).toEqual({ big: 9_007_199_254_740_991, total: 1 })
   })
 
-  it.runIf(kind === 'postgres')(
-    'round-trips NaN and ±Infinity through float8 parameters and columns',
-    async () => {
+  // A PostgreSQL-only check: defined only there, so the SQLite run reports no skipped test.
+  if (kind === 'postgres') {
+    it('round-trips NaN and ±Infinity through float8 parameters and columns', async () => {
       const rows = await db.read((session) =>
         session.selectRows('SELECT ?::float8, ?::float8, ?::float8, ?::float8', [
           Number.NaN,
@@ -42,8 +42,8 @@ describeEachStore('SQL database', (_getStore, kind) => {
         ]),
       )
       expect(rows).toEqual([[Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.1]])
-    },
-  )
+    })
+  }
 
   it('rolls a write transaction back when its work fails', async () => {
     await db.write((session) => session.executeRaw('CREATE TABLE rollback_probe (id integer)', []))
