@@ -8,9 +8,9 @@ import type { Experiment, Run } from '@cairn/core'
 import { CairnClient } from '@cairn/sdk'
 import { startServer } from '@cairn/server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildProject } from '../../sdk/src/test-support/build-project.js'
 import { localArtifactPath } from './commands/gc-command.js'
 import { parseDuration } from './parse-duration.js'
-import { buildProject } from '../../sdk/src/test-support/build-project.js'
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url))
 const BIN = join(REPO, 'packages/cli/dist/bin.js')
