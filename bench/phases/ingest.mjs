@@ -10,6 +10,7 @@ import { rng } from '../lib/stats.mjs'
  */
 export const ingest = {
   name: 'ingest',
+  stubOk: true,
   unit: 'metrics/s',
 
   prepare(ctx) {

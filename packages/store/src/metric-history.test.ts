@@ -1,6 +1,12 @@
 import { compareInt64, type Int64Value, type Metric } from '@cairn/core'
 import { describe, expect, it } from 'vitest'
-import { arrayStepSet, HISTORY_CHUNK_SIZE, rangeStepSet, sampleSteps } from './metric-history.js'
+import {
+  arrayStepSet,
+  HISTORY_CHUNK_SIZE,
+  HISTORY_JSON_CHUNK_SIZE,
+  rangeStepSet,
+  sampleSteps,
+} from './metric-history.js'
 import { expectMlflowError } from './test-support/assertions.js'
 import { describeEachStore, uniqueName } from './test-support/index.js'
 import type { MetricHistoryCursor, TrackingStore } from './tracking-store.js'
@@ -206,6 +212,70 @@ describeEachStore('metric history', (getStore) => {
     )
   })
 
+  it('renders the same pages as wire JSON, by offset and by cursor, with the same next position', async () => {
+    const store = getStore()
+    const runId = await newRun(store)
+    const points: Metric[] = []
+    for (let index = 0; index < 23; index++)
+      points.push(point(index % 4 === 0 ? Number.NaN : -index / 3, Math.floor(index / 5), index % 7))
+    await log(store, runId, points)
+    const wire = (metric: Metric) => ({
+      key: 'loss',
+      value: Number.isNaN(metric.value) ? 'NaN' : metric.value,
+      timestamp: metric.timestamp,
+      step: metric.step,
+    })
+    for (const useCursor of [false, true]) {
+      let offset = 0
+      let after: MetricHistoryCursor | undefined
+      for (let pages = 0; pages < 10; pages++) {
+        const input = {
+          runId,
+          metricKey: 'loss',
+          maxResults: 5,
+          offset,
+          after: useCursor ? after : undefined,
+        }
+        const expected = await store.getMetricHistory(input)
+        const page = await store.getMetricHistoryJson(input)
+        expect(page.count).toBe(expected.items.length)
+        expect(JSON.parse(`[${page.json}]`)).toEqual(expected.items.map(wire))
+        expect(page.nextOffset).toBe(expected.nextOffset)
+        expect(page.nextCursor).toEqual(expected.nextCursor)
+        if (page.nextOffset === undefined) {
+          expect(pages).toBe(4)
+          break
+        }
+        offset = page.nextOffset
+        after = page.nextCursor
+      }
+    }
+    const exact = await store.getMetricHistoryJson({ runId, metricKey: 'loss', maxResults: 23, offset: 0 })
+    expect(exact.count).toBe(23)
+    expect(exact.nextOffset).toBeUndefined()
+    const unknownKey = await store.getMetricHistoryJson({
+      runId,
+      metricKey: 'none',
+      maxResults: 5,
+      offset: 0,
+    })
+    expect(unknownKey).toEqual({ json: '', count: 0 })
+    await expectMlflowError(
+      store.getMetricHistoryJson({ runId: 'f'.repeat(32), metricKey: 'loss', maxResults: 5, offset: 0 }),
+      'RESOURCE_DOES_NOT_EXIST',
+    )
+    await expectMlflowError(
+      store.getMetricHistoryJson({
+        runId,
+        metricKey: 'loss',
+        maxResults: 5,
+        offset: 0,
+        after: [1, 2, 3, 4] as never,
+      }),
+      'INVALID_PARAMETER_VALUE',
+    )
+  })
+
   it('streams long histories in chunks, as objects and as wire JSON', async () => {
     const store = getStore()
     const runId = await newRun(store)
@@ -226,7 +296,7 @@ describeEachStore('metric history', (getStore) => {
 
     const texts: string[] = []
     for await (const text of store.streamMetricHistoryJson(runId, 'loss')) texts.push(text)
-    expect(texts).toHaveLength(3)
+    expect(texts).toHaveLength(Math.ceil(total / HISTORY_JSON_CHUNK_SIZE))
     const parsed = JSON.parse(`[${texts.join(',')}]`) as {
       key: string
       value: number | string

@@ -1,4 +1,4 @@
-import { compareInt64, type Int64Value, invalidParameter, type Metric } from '@cairn/core'
+import { compareInt64, type Int64Value, invalidParameter, type Metric, toInt64Value } from '@cairn/core'
 import type { ReadOptions, Session, SqlDatabase } from './dialect/dialect.js'
 import { storedValue } from './run-rows.js'
 import { runNotFound } from './store-errors.js'
@@ -7,11 +7,20 @@ import type {
   MetricHistoryBulkIntervalInput,
   MetricHistoryCursor,
   MetricHistoryInput,
+  MetricHistoryJsonPage,
   MetricHistoryPage,
 } from './tracking-store.js'
 
 /** Points per chunk of a streamed history. */
 export const HISTORY_CHUNK_SIZE = 10_000
+/**
+ * Points per chunk of a history streamed as JSON: ~80 kB of text, small enough that neither the text nor
+ * its encoded bytes land in V8's large-object space, so chunks die young instead of piling up until a
+ * full collection (a 1M-point answer is 80 MB).
+ */
+export const HISTORY_JSON_CHUNK_SIZE = 1000
+/** Rows per query where JavaScript renders the JSON from text columns (PostgreSQL). */
+const TEXT_SLICE_ROWS = 2500
 /** Points per run that bulk-interval returns at most (MLflow's MAX_RESULTS_GET_METRIC_HISTORY). */
 export const BULK_INTERVAL_POINTS_PER_RUN = 25_000
 
@@ -22,12 +31,12 @@ const FIRST_CHUNK_SQL = `SELECT "timestamp", step, value, is_nan FROM metrics WH
   ORDER BY ${HISTORY_ORDER} LIMIT ?`
 const NEXT_CHUNK_SQL = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
   AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?) ORDER BY ${HISTORY_ORDER} LIMIT ?`
-const CHUNK_END_SQL = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
-  AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?) ORDER BY ${HISTORY_ORDER} LIMIT 1 OFFSET ?`
+const SLICE_END_SQL = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
+  AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?) ORDER BY ${HISTORY_ORDER} LIMIT ? OFFSET ?`
 /** Ordered by the table's columns, not the text output columns of the same names. */
-const TEXT_CHUNK_SQL = `SELECT m."timestamp"::text AS timestamp_text, m.step::text AS step_text, m.value::text AS value_text,
+const TEXT_SLICE_SQL = `SELECT m."timestamp"::text AS timestamp_text, m.step::text AS step_text, m.value::text AS value_text,
     m.is_nan FROM metrics m WHERE m.run_pk = ? AND m.key = ? AND (m."timestamp", m.step, m.value, m.is_nan) > (?, ?, ?, ?)
-  ORDER BY m."timestamp", m.step, m.value, m.is_nan LIMIT ?`
+  ORDER BY m."timestamp", m.step, m.value, m.is_nan LIMIT ? OFFSET ?`
 const RUN_PK_SQL = 'SELECT run_pk FROM runs WHERE run_uuid = ?'
 /** Steps and timestamps are int64s: read them exactly. */
 const EXACT: ReadOptions = { exactIntegers: true }
@@ -132,6 +141,104 @@ async function* streamHistoryRows(
   }
 }
 
+/** One slice of a history rendered as wire JSON, and the position of its last point when it is full. */
+interface JsonSlice {
+  /** Comma-separated metric objects ('' for none). */
+  text: string
+  count: number
+  /** The slice's last point, when `limit` points were rendered and more may follow. */
+  last?: MetricHistoryCursor
+  /** Whether a point follows the slice (known only when asked for). */
+  more: boolean
+}
+
+function toCursor(row: readonly unknown[]): MetricHistoryCursor {
+  return [row[0] as Int64Value, row[1] as Int64Value, Number(row[2]), Number(row[3]) ? 1 : 0]
+}
+
+/**
+ * Renders up to `limit` points after `after` (skipping `offset` more) as wire JSON. SQLite renders in SQL
+ * and finds the slice's end with one more indexed query; PostgreSQL returns the columns as text (float8 in
+ * shortest round-trip form), which JavaScript only concatenates. With `lookAhead`, says whether more follow.
+ */
+async function renderJsonSlice(
+  db: SqlDatabase,
+  session: Session,
+  runPk: number,
+  metricKey: string,
+  after: readonly unknown[],
+  offset: number,
+  limit: number,
+  lookAhead: boolean,
+): Promise<JsonSlice> {
+  if (db.metricJsonAggregate === undefined) {
+    // Read in small slices: the driver's row arrays then die young instead of piling up in the old space.
+    const key = JSON.stringify(metricKey)
+    const texts: string[] = []
+    let count = 0
+    let position = after
+    let skip = offset
+    for (;;) {
+      const wanted = Math.min(TEXT_SLICE_ROWS, limit - count)
+      const last = count + wanted === limit
+      const rows = await session.selectRows(TEXT_SLICE_SQL, [
+        runPk,
+        metricKey,
+        ...position,
+        last && lookAhead ? wanted + 1 : wanted,
+        skip,
+      ])
+      const more = rows.length > wanted
+      if (more) rows.length = wanted
+      if (rows.length > 0) {
+        texts.push(
+          rows
+            .map(
+              (row) =>
+                `{"key":${key},"value":${row[3] === 1 ? '"NaN"' : row[2]},"timestamp":${row[0]},"step":${row[1]}}`,
+            )
+            .join(','),
+        )
+      }
+      count += rows.length
+      const end = rows.length === wanted ? rows[wanted - 1] : undefined
+      if (!end) return { text: texts.join(','), count, more: false }
+      const cursor: MetricHistoryCursor = [
+        toInt64Value(end[0] as string),
+        toInt64Value(end[1] as string),
+        Number(end[2]),
+        Number(end[3]) ? 1 : 0,
+      ]
+      if (last) return { text: texts.join(','), count, more, last: cursor }
+      position = cursor
+      skip = 0
+    }
+  }
+  const [row] = await session.selectRows(jsonSliceSql(db.metricJsonAggregate), [
+    metricKey,
+    runPk,
+    metricKey,
+    ...after,
+    limit,
+    offset,
+  ])
+  const count = Number(row?.[1] ?? 0)
+  const text = (row?.[0] as string | null) ?? ''
+  if (count < limit) return { text, count, more: false }
+  const ends = await session.selectRows(
+    SLICE_END_SQL,
+    [runPk, metricKey, ...after, lookAhead ? 2 : 1, offset + limit - 1],
+    EXACT,
+  )
+  return { text, count, last: ends[0] && toCursor(ends[0]), more: ends.length > 1 }
+}
+
+const jsonSliceSql = (
+  aggregate: string,
+) => `SELECT ${aggregate}, count(*) FROM (SELECT "timestamp", step, value,
+    is_nan FROM metrics WHERE run_pk = ? AND key = ? AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?)
+    ORDER BY ${HISTORY_ORDER} LIMIT ? OFFSET ?) page`
+
 /**
  * The history as MLflow's wire JSON, rendered by the database: each chunk is comma-separated
  * `{"key":…,"value":…,"timestamp":…,"step":…}` objects (NaN as `"NaN"`), ready to be joined with `,`.
@@ -141,59 +248,47 @@ export async function* streamMetricHistoryJson(
   runId: string,
   metricKey: string,
 ): AsyncGenerator<string> {
-  if (db.metricJsonAggregate === undefined) {
-    // Columns as text (PostgreSQL prints float8 in shortest round-trip form) skip number parsing and
-    // formatting in JavaScript; the keyset position goes back as text too.
-    const key = JSON.stringify(metricKey)
-    const runPk = await getRunPk(db, runId)
-    let after: unknown[] = BEFORE_FIRST
-    for (;;) {
-      const position = after
-      const rows = await db.read((session) =>
-        session.selectRows(TEXT_CHUNK_SQL, [runPk, metricKey, ...position, HISTORY_CHUNK_SIZE]),
-      )
-      if (rows.length === 0) return
-      const parts = rows.map(
-        (row) =>
-          `{"key":${key},"value":${row[3] === 1 ? '"NaN"' : row[2]},"timestamp":${row[0]},"step":${row[1]}}`,
-      )
-      yield parts.join(',')
-      if (rows.length < HISTORY_CHUNK_SIZE) return
-      after = rows[rows.length - 1]!
-    }
-  }
   const runPk = await getRunPk(db, runId)
-  const chunkSql = `SELECT ${db.metricJsonAggregate}, count(*) FROM (SELECT "timestamp", step, value, is_nan
-    FROM metrics WHERE run_pk = ? AND key = ? AND ("timestamp", step, value, is_nan) > (?, ?, ?, ?)
-    ORDER BY ${HISTORY_ORDER} LIMIT ?) page`
-  let after: unknown[] = BEFORE_FIRST
+  let after: readonly unknown[] = BEFORE_FIRST
   for (;;) {
     const position = after
-    const { text, count, end } = await db.read(async (session) => {
-      const [row] = await session.selectRows(chunkSql, [
-        metricKey,
-        runPk,
-        metricKey,
-        ...position,
-        HISTORY_CHUNK_SIZE,
-      ])
-      const count = Number(row?.[1] ?? 0)
-      const end =
-        count === HISTORY_CHUNK_SIZE
-          ? (
-              await session.selectRows(
-                CHUNK_END_SQL,
-                [runPk, metricKey, ...position, HISTORY_CHUNK_SIZE - 1],
-                EXACT,
-              )
-            )[0]
-          : undefined
-      return { text: (row?.[0] as string | null) ?? '', count, end }
-    })
-    if (count > 0) yield text
-    if (!end) return
-    after = end
+    const slice = await db.read((session) =>
+      renderJsonSlice(db, session, runPk, metricKey, position, 0, HISTORY_JSON_CHUNK_SIZE, false),
+    )
+    if (slice.count > 0) yield slice.text
+    if (!slice.last) return
+    after = slice.last
   }
+}
+
+/** `getMetricHistory` with a page size, rendered as wire JSON by the database instead of as objects. */
+export async function getMetricHistoryJson(
+  db: SqlDatabase,
+  input: MetricHistoryInput & { maxResults: number },
+): Promise<MetricHistoryJsonPage> {
+  const after = input.after
+  if (after !== undefined && !isCursor(after))
+    throw invalidParameter('Invalid page token: bad metric history position')
+  return db.read(async (session) => {
+    const runPk = await findRunPk(session, input.runId)
+    if (runPk === undefined) throw runNotFound(input.runId)
+    const slice = await renderJsonSlice(
+      db,
+      session,
+      runPk,
+      input.metricKey,
+      after ?? BEFORE_FIRST,
+      after ? 0 : input.offset,
+      input.maxResults,
+      true,
+    )
+    const page: MetricHistoryJsonPage = { json: slice.text, count: slice.count }
+    if (slice.more && slice.last) {
+      page.nextOffset = input.offset + input.maxResults
+      page.nextCursor = slice.last
+    }
+    return page
+  })
 }
 
 export async function getMetricHistoryBulk(
@@ -300,28 +395,59 @@ export function sampleSteps(options: {
   endStep?: Int64Value
   maxResults: number
 }): Int64Value[] {
-  const { steps, maxResults } = options
-  let { startStep, endStep } = options
-  if (startStep === undefined || endStep === undefined) {
-    startStep = 0
-    endStep = steps.size > 0 ? steps.at(steps.size - 1) : 0
-  }
-  const startIndex = steps.countBelow(startStep)
-  const endIndex = steps.countBelow(typeof endStep === 'bigint' ? endStep + 1n : endStep + 1)
-  // Steps are canonical Int64Values, so equal steps are the same Set entry.
-  const sampled = new Set<Int64Value>()
+  const { steps } = options
+  const { startStep, endStep } = sampleRange(options, steps.size > 0 ? steps.at(steps.size - 1) : 0)
+  const indices = sampledIndices(
+    steps.countBelow(startStep),
+    steps.countBelow(typeof endStep === 'bigint' ? endStep + 1n : endStep + 1),
+    options.maxResults,
+  )
+  return withRunEnds(
+    indices.map((index) => steps.at(index)),
+    options.runRanges,
+    startStep,
+    endStep,
+  )
+}
+
+/** The requested step range, or MLflow's default (0 to the last step) when either end is missing. */
+function sampleRange(
+  options: { startStep?: Int64Value; endStep?: Int64Value },
+  lastStep: Int64Value,
+): { startStep: Int64Value; endStep: Int64Value } {
+  if (options.startStep === undefined || options.endStep === undefined)
+    return { startStep: 0, endStep: lastStep }
+  return { startStep: options.startStep, endStep: options.endStep }
+}
+
+/** Positions (in the sorted distinct steps) that sampling keeps of those in [startIndex, endIndex). */
+function sampledIndices(startIndex: number, endIndex: number, maxResults: number): number[] {
+  const indices: number[] = []
   if (endIndex - startIndex <= maxResults) {
-    for (let index = startIndex; index < endIndex; index++) sampled.add(steps.at(index))
-  } else {
-    const count = endIndex - startIndex
-    const interval = count / maxResults
-    for (let i = 0; i < maxResults; i++) {
-      const index = startIndex + Math.trunc(i * interval)
-      if (index < count) sampled.add(steps.at(index))
-    }
-    sampled.add(steps.at(endIndex - 1))
+    for (let index = startIndex; index < endIndex; index++) indices.push(index)
+    return indices
   }
-  for (const range of options.runRanges) {
+  const count = endIndex - startIndex
+  const interval = count / maxResults
+  for (let i = 0; i < maxResults; i++) {
+    const index = startIndex + Math.trunc(i * interval)
+    // MLflow compares with the count, not the end position.
+    if (index < count) indices.push(index)
+  }
+  indices.push(endIndex - 1)
+  return indices
+}
+
+/** The sampled steps plus each run's first and last step inside the range, sorted and distinct. */
+function withRunEnds(
+  steps: readonly Int64Value[],
+  runRanges: readonly { min: Int64Value; max: Int64Value }[],
+  startStep: Int64Value,
+  endStep: Int64Value,
+): Int64Value[] {
+  // Steps are canonical Int64Values, so equal steps are the same Set entry.
+  const sampled = new Set<Int64Value>(steps)
+  for (const range of runRanges) {
     if (range.min >= startStep && range.min <= endStep) sampled.add(range.min)
     if (range.max >= startStep && range.max <= endStep) sampled.add(range.max)
   }

@@ -24,6 +24,7 @@ import {
   getMetricHistory,
   getMetricHistoryBulk,
   getMetricHistoryBulkInterval,
+  getMetricHistoryJson,
   streamMetricHistory,
   streamMetricHistoryJson,
 } from './metric-history.js'
@@ -38,9 +39,12 @@ import {
 } from './run-rows.js'
 import { buildSearchExperimentsQuery } from './search/experiment-search-sql.js'
 import {
+  buildOrderDrivenSearchQuery,
   buildSearchRunsQuery,
   countCandidateRuns,
   countValueJoin,
+  orderDrivenBoundary,
+  orderDrivenSearchApplies,
   type ValueJoin,
   valueJoins,
 } from './search/run-search-sql.js'
@@ -58,6 +62,7 @@ import type {
   MetricHistoryBulkInput,
   MetricHistoryBulkIntervalInput,
   MetricHistoryInput,
+  MetricHistoryJsonPage,
   MetricHistoryPage,
   Page,
   SearchExperimentsInput,
@@ -701,9 +706,11 @@ export class SqlTrackingStore implements TrackingStore {
     if (experimentIds.length === 0 || input.maxResults <= 0) return { items: [] }
     const search = { ...input, experimentIds }
     return this.db.read(async (session) => {
-      const driver =
+      const choice =
         this.db.kind === 'sqlite' ? await chooseSearchDriver(this.db, session, search) : undefined
-      const rows = await session.select<RunRow>(buildSearchRunsQuery(this.db, search, driver))
+      const rows =
+        (choice && (await searchByOrderIndex(this.db, session, search, choice.count))) ??
+        (await session.select<RunRow>(buildSearchRunsQuery(this.db, search, choice?.driver)))
       const items = await loadRuns(this.db, session, rows)
       const page: Page<Run> = { items }
       if (rows.length === input.maxResults) page.nextOffset = input.offset + input.maxResults
@@ -715,6 +722,10 @@ export class SqlTrackingStore implements TrackingStore {
 
   getMetricHistory(input: MetricHistoryInput): Promise<MetricHistoryPage> {
     return getMetricHistory(this.db, input)
+  }
+
+  getMetricHistoryJson(input: MetricHistoryInput & { maxResults: number }): Promise<MetricHistoryJsonPage> {
+    return getMetricHistoryJson(this.db, input)
   }
 
   streamMetricHistory(runId: string, metricKey: string): AsyncIterable<Metric[]> {
@@ -850,7 +861,7 @@ async function chooseSearchDriver(
   db: SqlDatabase,
   session: Session,
   input: SearchRunsInput,
-): Promise<number | undefined> {
+): Promise<{ driver: number; count: number } | undefined> {
   const joins = valueJoins(input.filter)
   if (joins.length === 0) return undefined
   const rank = (join: ValueJoin) =>
@@ -871,5 +882,31 @@ async function chooseSearchDriver(
       bestCount = count
     }
   }
-  return best
+  return { driver: best, count: bestCount }
+}
+
+/**
+ * SQLite, ordered by one metric: the page read in the metric's index order, stopping once it is full, over
+ * at most `cap` index entries (the row count of the join-driven plan, so the attempt never costs more than
+ * that plan). Returns undefined when the answer might not be the true page: too few matches among the
+ * entries read (NaN or missing values may follow), or a tie on the metric value at the end of the range
+ * read (a run past it could sort first on start time or run id).
+ */
+async function searchByOrderIndex(
+  db: SqlDatabase,
+  session: Session,
+  input: SearchRunsInput,
+  cap: number,
+): Promise<RunRow[] | undefined> {
+  const wanted = input.offset + input.maxResults
+  if (!orderDrivenSearchApplies(db, input) || cap < wanted) return undefined
+  const rows = await session.select(buildOrderDrivenSearchQuery(db, input, cap))
+  if (rows.length < wanted) return undefined
+  const [boundary] = await session.select(orderDrivenBoundary(input, cap))
+  if (boundary) {
+    const last = rows[rows.length - 1]!.order_value
+    const beforeBoundary = input.orderBy[0]!.ascending ? last < boundary.value : last > boundary.value
+    if (!beforeBoundary) return undefined
+  }
+  return rows.slice(input.offset)
 }

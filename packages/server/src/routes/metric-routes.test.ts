@@ -333,6 +333,122 @@ describeEachStore('metric and log-batch routes', (context) => {
     ).toContain("Missing value for required parameter 'metric_key'")
   })
 
+  describe('page tokens with the position of the last point', () => {
+    const decode = (token: string) => parseExactJson(atob(token)) as { offset: number; after?: unknown[] }
+    const encode = (text: string) => btoa(text)
+
+    async function historyWithTies(): Promise<{ runId: string; all: WireMetric[] }> {
+      const runId = await newRunId()
+      // Equal timestamps, equal steps with different values and a NaN: only the full key orders them.
+      const metrics = Array.from({ length: 30 }, (_, index) => ({
+        key: 'deep',
+        value: index === 9 ? 'NaN' : (index % 4) - 1.5,
+        timestamp: 1000 + Math.floor(index / 6),
+        step: Math.floor(index / 2) % 3,
+      }))
+      expectOk(await logBatch(runId, { metrics }))
+      const full = await context.api.get(`${API}/metrics/get-history`, { run_id: runId, metric_key: 'deep' })
+      expectOk(full)
+      return { runId, all: full.body.metrics }
+    }
+
+    async function page(runId: string, maxResults: number, pageToken?: string) {
+      return context.api.get(`${API}/metrics/get-history`, {
+        run_id: runId,
+        metric_key: 'deep',
+        max_results: maxResults,
+        page_token: pageToken,
+      })
+    }
+
+    it('hands out MLflow tokens plus the position, and pages deep histories to the same points', async () => {
+      const { runId, all } = await historyWithTies()
+      expect(all).toHaveLength(30)
+      const points: WireMetric[] = []
+      const tokens: string[] = []
+      let token: string | undefined
+      do {
+        const response = await page(runId, 4, token)
+        expectOk(response)
+        points.push(...response.body.metrics)
+        token = response.body.next_page_token
+        if (token) tokens.push(token)
+      } while (token && tokens.length < 20)
+      expect(points).toEqual(all)
+      expect(tokens).toHaveLength(7)
+      expect(tokens.map((text) => decode(text).offset)).toEqual([4, 8, 12, 16, 20, 24, 28])
+      const last = all[7]!
+      expect(decode(tokens[1]!).after).toEqual([last.timestamp, last.step, last.value, 0])
+      expect(atob(tokens[0]!)).toMatch(/^\{"offset": 4, "after": \[/)
+    })
+
+    it('continues after the position, not the offset, when a token carries both', async () => {
+      const { runId, all } = await historyWithTies()
+      const eighth = all[7]!
+      const token = encode(
+        `{"offset": 2, "after": [${eighth.timestamp}, ${eighth.step}, ${eighth.value}, 0]}`,
+      )
+      const response = await page(runId, 3, token)
+      expectOk(response)
+      expect(response.body.metrics).toEqual(all.slice(8, 11))
+      expect(decode(response.body.next_page_token).offset).toBe(5)
+      const afterNan = all[9]!
+      expect(afterNan.value).toBe('NaN')
+      const nanToken = encode(`{"offset": 10, "after": [${afterNan.timestamp}, ${afterNan.step}, 0, 1]}`)
+      expect((await page(runId, 2, nanToken)).body.metrics).toEqual(all.slice(10, 12))
+    })
+
+    it('still reads MLflow’s offset-only tokens by offset', async () => {
+      const { runId, all } = await historyWithTies()
+      const response = await page(runId, 5, encode('{"offset": 13}'))
+      expectOk(response)
+      expect(response.body.metrics).toEqual(all.slice(13, 18))
+      const next = decode(response.body.next_page_token)
+      expect(next.offset).toBe(18)
+      expect((await page(runId, 100, response.body.next_page_token)).body.metrics).toEqual(all.slice(18))
+      const end = await page(runId, 5, encode('{"offset": 30}'))
+      expectOk(end)
+      expect(end.body).toEqual({})
+    })
+
+    it('rejects tokens whose position is malformed', async () => {
+      const { runId } = await historyWithTies()
+      for (const after of [
+        '"x"',
+        '[]',
+        '[1, 2, 3]',
+        '[1, 2, 3, 0, 5]',
+        '[1.5, 2, 3, 0]',
+        '[1, "2", 3, 0]',
+        '[1, 2, "3", 0]',
+        '[1, 2, 3, 2]',
+        '[1, 2, null, 0]',
+        '{"timestamp": 1}',
+      ]) {
+        expect(
+          expectError(
+            await page(runId, 4, encode(`{"offset": 4, "after": ${after}}`)),
+            400,
+            'INVALID_PARAMETER_VALUE',
+          ),
+        ).toContain('Invalid page token')
+      }
+      expectError(await page(runId, 4, encode('{"after": [1, 2, 3, 0]}')), 400, 'INVALID_PARAMETER_VALUE')
+      expectError(await page(runId, 4, 'bm90IGpzb24='), 400, 'INVALID_PARAMETER_VALUE')
+      expectError(await page(runId, 4, '!!nope'), 400, 'INVALID_PARAMETER_VALUE')
+    })
+
+    it('answers an empty page for an unknown run', async () => {
+      const response = await context.api.get(`${API}/metrics/get-history`, {
+        run_id: 'f'.repeat(32),
+        metric_key: 'x',
+        max_results: 10,
+      })
+      expectOk(response)
+      expect(response.body).toEqual({})
+    })
+  })
+
   it('answers an empty history for an unknown run, as MLflow’s SQL store does', async () => {
     const response = await context.api.get(`${API}/metrics/get-history`, {
       run_id: 'f'.repeat(32),

@@ -7,7 +7,7 @@ import {
   MlflowError,
 } from '@cairn/core'
 import type { TrackingStore } from '@cairn/store'
-import { offsetFromPageToken, pageTokenFromOffset } from './paging.js'
+import { historyPositionFromPageToken, pageTokenFromHistoryPosition } from './paging.js'
 import { parseExperimentId } from './validation.js'
 
 export interface MetricHistoryPage {
@@ -15,10 +15,26 @@ export interface MetricHistoryPage {
   nextPageToken?: string
 }
 
+/** A page of a metric history as wire JSON. */
+export interface MetricHistoryJsonPage {
+  /** Comma-separated metric objects ('' for none). */
+  json: string
+  count: number
+  nextPageToken?: string
+}
+
 const MAX_EXPERIMENT_IDS_PER_DATASET_SEARCH = 20
 
 function isNotFound(error: unknown): boolean {
   return error instanceof MlflowError && error.code === 'RESOURCE_DOES_NOT_EXIST'
+}
+
+function validateHistoryMaxResults(maxResults: number | undefined): void {
+  if (maxResults !== undefined && maxResults <= 0) {
+    throw invalidParameter(
+      `Invalid value ${maxResults} for parameter 'max_results' supplied. It must be a positive integer.`,
+    )
+  }
 }
 
 /** MLflow's SQL store does not look runs up when reading histories: an unknown run has none. */
@@ -50,22 +66,53 @@ export class MetricService {
     maxResults?: number
     pageToken?: string
   }): Promise<MetricHistoryPage> {
-    if (input.maxResults !== undefined && input.maxResults <= 0) {
-      throw invalidParameter(
-        `Invalid value ${input.maxResults} for parameter 'max_results' supplied. It must be a positive integer.`,
-      )
-    }
-    const offset = offsetFromPageToken(input.pageToken)
+    validateHistoryMaxResults(input.maxResults)
+    const { offset, after } = historyPositionFromPageToken(input.pageToken)
     try {
       const page = await this.store.getMetricHistory({
         runId: input.runId,
         metricKey: input.metricKey,
         maxResults: input.maxResults,
         offset,
+        after,
       })
-      return { metrics: page.items, nextPageToken: pageTokenFromOffset(page.nextOffset) }
+      return {
+        metrics: page.items,
+        nextPageToken: pageTokenFromHistoryPosition(page.nextOffset, page.nextCursor),
+      }
     } catch (error) {
       if (isNotFound(error)) return { metrics: [] }
+      throw error
+    }
+  }
+
+  /**
+   * The page `getMetricHistory` answers, as wire JSON rendered by the store (no object per point):
+   * page tokens carry the position of the page's last point, so every page costs what the first does.
+   */
+  async getMetricHistoryJson(input: {
+    runId: string
+    metricKey: string
+    maxResults: number
+    pageToken?: string
+  }): Promise<MetricHistoryJsonPage> {
+    validateHistoryMaxResults(input.maxResults)
+    const { offset, after } = historyPositionFromPageToken(input.pageToken)
+    try {
+      const page = await this.store.getMetricHistoryJson({
+        runId: input.runId,
+        metricKey: input.metricKey,
+        maxResults: input.maxResults,
+        offset,
+        after,
+      })
+      return {
+        json: page.json,
+        count: page.count,
+        nextPageToken: pageTokenFromHistoryPosition(page.nextOffset, page.nextCursor),
+      }
+    } catch (error) {
+      if (isNotFound(error)) return { json: '', count: 0 }
       throw error
     }
   }

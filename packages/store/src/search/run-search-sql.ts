@@ -123,13 +123,7 @@ export function buildSearchRunsQuery(
   driver?: number,
 ): RawBuilder<RunRow> {
   const joins = valueJoins(input.filter)
-  const where: RawBuilder<boolean>[] = []
-  if (input.filter) {
-    for (const operand of conjuncts(input.filter)) {
-      if (operand.kind === 'comparison' && joinTarget(operand)) continue
-      where.push(compileBoolean(operand, (comparison) => comparisonPredicate(db, comparison)))
-    }
-  }
+  const where = residualPredicates(db, input)
 
   const joinSql = (join: ValueJoin, index: number, keyword: 'JOIN' | 'CROSS JOIN') => {
     const alias = `f${index}`
@@ -148,14 +142,20 @@ export function buildSearchRunsQuery(
       sql` `,
     )}`
   } else {
+    // The other value joins come before `runs`: each one narrows the rows whose run is then looked up.
     const first = joins[driver]!
     const alias = `f${driver}`
-    from = sql`${sql.table(first.table)} AS ${sql.id(alias)} CROSS JOIN runs r ON ${sql.ref(`${alias}.run_pk`)} = r.run_pk
-      AND ${sql.ref(`${alias}.key`)} = ${first.key} AND ${joinPredicate(db, first, alias)}
-      ${sql.join(
-        joins.flatMap((join, index) => (index === driver ? [] : [joinSql(join, index, 'CROSS JOIN')])),
-        sql` `,
-      )}`
+    const others = joins.flatMap((join, index) => {
+      if (index === driver) return []
+      const other = `f${index}`
+      return [
+        sql`CROSS JOIN ${sql.table(join.table)} AS ${sql.id(other)} ON ${sql.ref(`${other}.run_pk`)} = ${sql.ref(`${alias}.run_pk`)}
+          AND ${sql.ref(`${other}.key`)} = ${join.key} AND ${joinPredicate(db, join, other)}`,
+      ]
+    })
+    from = sql`${sql.table(first.table)} AS ${sql.id(alias)} ${sql.join(others, sql` `)}
+      CROSS JOIN runs r ON ${sql.ref(`${alias}.run_pk`)} = r.run_pk
+      AND ${sql.ref(`${alias}.key`)} = ${first.key} AND ${joinPredicate(db, first, alias)}`
   }
 
   const orderJoins: RawBuilder<unknown>[] = []
@@ -198,6 +198,17 @@ export function buildSearchRunsQuery(
     WHERE ${sql.join([...runConditions(input), ...where], sql` AND `)}
     ORDER BY ${sql.join(order)}
     LIMIT ${input.maxResults} OFFSET ${input.offset}`
+}
+
+/** The filter's operands that are not value joins, as WHERE predicates on `r`. */
+function residualPredicates(db: SqlDatabase, input: SearchRunsInput): RawBuilder<boolean>[] {
+  const where: RawBuilder<boolean>[] = []
+  if (!input.filter) return where
+  for (const operand of conjuncts(input.filter)) {
+    if (operand.kind === 'comparison' && joinTarget(operand)) continue
+    where.push(compileBoolean(operand, (comparison) => comparisonPredicate(db, comparison)))
+  }
+  return where
 }
 
 function comparisonPredicate(db: SqlDatabase, comparison: Comparison): RawBuilder<boolean> {
@@ -260,4 +271,47 @@ function datasetPredicate(db: SqlDatabase, comparison: Comparison): RawBuilder<b
         `Invalid dataset key '${comparison.key}' specified. Valid keys are 'name', 'digest', 'context'`,
       )
   }
+}
+
+/**
+ * SQLite fast path for a search ordered by one metric: the first `offset + maxResults` matching runs taken
+ * in the metric's index order (non-NaN values only; NaN and missing values sort after every number), over
+ * at most `cap` index entries, so that the query stops as soon as the page is full instead of joining and
+ * sorting every candidate. The caller checks the answer is the true page and otherwise runs
+ * `buildSearchRunsQuery`. Each row carries its metric value as `order_value`.
+ */
+export function buildOrderDrivenSearchQuery(
+  db: SqlDatabase,
+  input: SearchRunsInput,
+  cap: number,
+): RawBuilder<RunRow & { order_value: number }> {
+  const item = input.orderBy[0]!
+  const direction = sql.raw(item.ascending ? 'ASC' : 'DESC')
+  const joins = valueJoins(input.filter)
+  const where = residualPredicates(db, input)
+  const filterJoins = joins.map((join, index) => {
+    const alias = `f${index}`
+    return sql`CROSS JOIN ${sql.table(join.table)} AS ${sql.id(alias)} ON ${sql.ref(`${alias}.run_pk`)} = o.run_pk
+      AND ${sql.ref(`${alias}.key`)} = ${join.key} AND ${joinPredicate(db, join, alias)}`
+  })
+  return sql<RunRow & { order_value: number }>`SELECT ${RUN_COLUMNS}, o.value AS order_value
+    FROM (SELECT run_pk, value FROM latest_metrics WHERE key = ${item.key} AND is_nan = 0
+      ORDER BY value ${direction} LIMIT ${cap}) AS o
+    ${sql.join(filterJoins, sql` `)}
+    CROSS JOIN runs r ON r.run_pk = o.run_pk
+    WHERE ${sql.join([...runConditions(input), ...where], sql` AND `)}
+    ORDER BY o.value ${direction}, r.start_time DESC, r.run_uuid ASC
+    LIMIT ${input.offset + input.maxResults}`
+}
+
+/** The metric value of the `cap`-th entry of the fast path's index range (none: the range has fewer). */
+export function orderDrivenBoundary(input: SearchRunsInput, cap: number): RawBuilder<{ value: number }> {
+  const item = input.orderBy[0]!
+  return sql<{ value: number }>`SELECT value FROM latest_metrics WHERE key = ${item.key} AND is_nan = 0
+    ORDER BY value ${sql.raw(item.ascending ? 'ASC' : 'DESC')} LIMIT 1 OFFSET ${cap - 1}`
+}
+
+/** Whether a search may take the fast path: SQLite, ordered by exactly one metric. */
+export function orderDrivenSearchApplies(db: SqlDatabase, input: SearchRunsInput): boolean {
+  return db.kind === 'sqlite' && input.orderBy.length === 1 && input.orderBy[0]!.entity === 'metric'
 }
