@@ -11,17 +11,33 @@ import { toMetricJson, toMetricWithRunIdJson } from './wire-json.js'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
+/**
+ * get-history. A page (`max_results` given, as MLflow's client always sends) is rendered as wire JSON by the
+ * store and written as is: no object per point, and its token lets the next page start where this one ended.
+ * Without `max_results` the whole history is streamed; a token without `max_results` pages by objects.
+ */
 export async function getMetricHistory(
   request: GetMetricHistoryRequest,
   { services }: HandlerContext,
 ): Promise<GetMetricHistoryResponse | Response> {
-  if (request.max_results === undefined && request.page_token === undefined) {
+  if (request.max_results !== undefined) {
+    const page = await services.metrics.getMetricHistoryJson({
+      runId: request.run_id,
+      metricKey: request.metric_key,
+      maxResults: request.max_results,
+      pageToken: request.page_token,
+    })
+    const fields: string[] = []
+    if (page.count > 0) fields.push(`"metrics":[${page.json}]`)
+    if (page.nextPageToken) fields.push(`"next_page_token":${JSON.stringify(page.nextPageToken)}`)
+    return new Response(`{${fields.join(',')}}`, { headers: JSON_HEADERS })
+  }
+  if (request.page_token === undefined) {
     return streamMetricHistory(services.metrics.streamMetricHistoryJson(request.run_id, request.metric_key))
   }
   const page = await services.metrics.getMetricHistory({
     runId: request.run_id,
     metricKey: request.metric_key,
-    maxResults: request.max_results,
     pageToken: request.page_token,
   })
   const response: GetMetricHistoryResponse = {}

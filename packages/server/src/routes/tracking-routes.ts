@@ -44,7 +44,6 @@ import {
 import * as experiments from '../handlers/experiment-handlers.js'
 import * as metrics from '../handlers/metric-handlers.js'
 import * as runs from '../handlers/run-handlers.js'
-import { getMetricHistoryPage } from './metric-history-route.js'
 import type { RouteDefinition } from './route-definition.js'
 import { defineRoute } from './route-definition.js'
 
@@ -281,7 +280,7 @@ export const TRACKING_ROUTES: readonly RouteDefinition[] = [
     path: '/mlflow/metrics/get-history',
     request: GetMetricHistoryRequest,
     response: GetMetricHistoryResponse,
-    handle: getMetricHistoryPage,
+    handle: metrics.getMetricHistory,
   }),
   defineRoute({
     operationId: 'getMetricHistoryBulkInterval',
