@@ -7,14 +7,14 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@cairn\/sdk\/node$/, replacement: src('sdk/src/node.ts') },
-      ...['core', 'store', 'server', 'sdk'].map((name) => ({
+      ...['core', 'artifacts', 'store', 'server', 'sdk', 'gateway'].map((name) => ({
         find: new RegExp(`^@cairn/${name}$`),
         replacement: src(`${name}/src/index.ts`),
       })),
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.{ts,tsx}', 'tests/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -7,6 +7,8 @@ import {
   sql,
 } from 'kysely'
 import type { DialectKind } from '../dialect/dialect.js'
+import { createGatewaySchema, dropGatewaySchema } from './gateway-schema.js'
+import { createRegistrySchema, dropRegistrySchema } from './registry-schema.js'
 
 /**
  * The schema, one migration set for both dialects. Differences are limited to:
@@ -37,6 +39,14 @@ export function migrations(kind: DialectKind): Record<string, Migration> {
           await db.schema.dropTable(table).ifExists().execute()
         }
       },
+    },
+    '0002_registry': {
+      up: (db) => createRegistrySchema(db, kind),
+      down: (db) => dropRegistrySchema(db),
+    },
+    '0003_gateway': {
+      up: (db) => createGatewaySchema(db, kind),
+      down: (db) => dropGatewaySchema(db),
     },
   }
 }
