@@ -126,6 +126,8 @@ export function cairnCommand({ cairnRoot, backendUri, port, nodeArgs = [], extra
   return {
     command: process.execPath,
     args: [
+      // The flags of the `cairn` executable's shebang (packages/cli/src/bin.ts), then the caller's.
+      '--max-semi-space-size=4',
       ...nodeArgs,
       path.join(cairnRoot, 'packages/cli/dist/bin.js'),
       'server',

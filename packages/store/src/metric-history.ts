@@ -501,7 +501,7 @@ export async function getMetricHistoryBulkInterval(
     if (sampled.length === 0) return []
     const metrics: Metric[] = []
     const pointsSql = `SELECT "timestamp", step, value, is_nan FROM metrics WHERE run_pk = ? AND key = ?
-      AND step ${db.listSql} ORDER BY step, "timestamp", value LIMIT ?`
+      AND step ${db.bigintListSql} ORDER BY step, "timestamp", value LIMIT ?`
     for (const runId of input.runIds) {
       const rows = await session.selectRows(
         pointsSql,

@@ -104,6 +104,8 @@ export async function startCairn(options) {
   const workDir = options.cwd ?? tempDir('cairn-server-')
   const logFile = path.join(workDir, `server-${port}.log`)
   const args = [
+    // The flags of the `cairn` executable's shebang (packages/cli/src/bin.ts).
+    '--max-semi-space-size=4',
     CLI_BIN,
     'server',
     '--backend-store-uri',

@@ -74,6 +74,12 @@ export interface SqlDatabase {
   inList(column: Expression<unknown>, values: readonly ListValue[]): RawBuilder<boolean>
   /** Raw-SQL form of `inList`: `<column> ${listSql}` takes one parameter, `listParameter(values)`. */
   readonly listSql: string
+  /**
+   * `listSql` for a list of bigints matched against an indexed bigint column. On PostgreSQL `= ANY($n)` turns into
+   * a scan of every row once the prepared statement switches to a generic plan (after 5 executions); a join with
+   * `unnest` keeps the index lookups.
+   */
+  readonly bigintListSql: string
   listParameter(values: readonly ListValue[]): unknown
   /**
    * Raw SQL aggregate rendering metric rows (columns "timestamp", step, value, is_nan, in history order)

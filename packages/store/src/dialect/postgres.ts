@@ -160,6 +160,7 @@ export function openPostgres(connectionString: string): SqlDatabase {
     inList: (column: Expression<unknown>, values: readonly ListValue[]) =>
       sql<boolean>`${column} = ANY(${values})`,
     listSql: '= ANY(?)',
+    bigintListSql: 'IN (SELECT unnest(?::bigint[]))',
     listParameter: (values: readonly ListValue[]) => values,
     metricJsonAggregate: undefined,
     noLimit: null,

@@ -192,6 +192,7 @@ export function openSqlite(filename: string): SqlDatabase {
     inList: (column: Expression<unknown>, values: readonly ListValue[]) =>
       sql<boolean>`${column} IN (SELECT value FROM json_each(${stringifyExactJson(values)}))`,
     listSql: 'IN (SELECT value FROM json_each(?))',
+    bigintListSql: 'IN (SELECT value FROM json_each(?))',
     // json_each reads int64 literals exactly.
     listParameter: (values: readonly ListValue[]) => stringifyExactJson(values),
     // No ORDER BY inside the aggregate (it would sort again): SQLite aggregates the ordered subquery in order.
