@@ -20,6 +20,7 @@ import {
   postgresUrl,
   requestedStores,
 } from '../tests/integration/helpers/postgres.mjs'
+import { startS3rverProcess } from '../tests/integration/helpers/s3rver.mjs'
 
 const CI = process.env.CI === 'true' || process.env.CI === '1'
 const STAGES = ['check', 'typecheck', 'build', 'vitest', 'compat', 'schemathesis']
@@ -151,7 +152,12 @@ async function commandStage(command, args, timeoutMs) {
 }
 
 async function buildStage() {
-  return commandStage('npx', ['tsc', '-b'], 15 * 60_000)
+  const packages = await commandStage('npx', ['tsc', '-b'], 15 * 60_000)
+  if (packages.failed) return packages
+  // The web UI: its type check, then `vite build` into packages/ui/dist (served by `cairn server` at /).
+  const uiTypes = await commandStage('npx', ['tsc', '-p', 'packages/ui/tsconfig.json'], 5 * 60_000)
+  if (uiTypes.failed) return uiTypes
+  return commandStage('npm', ['run', 'build', '--workspace', '@cairn/ui'], 5 * 60_000)
 }
 
 async function vitestStage() {
@@ -178,12 +184,12 @@ async function vitestStage() {
   return outcome(result, counts, 'vitest')
 }
 
-async function pytestStage(url, store) {
+async function pytestStage(url, store, extraEnv = {}) {
   const report = path.join(work, `pytest-${store}.xml`)
   const result = await run(
     VENV_PYTHON,
     ['-m', 'pytest', 'compat', '-p', 'no:cacheprovider', '-q', '-rfEs', `--junitxml=${report}`],
-    { env: { CAIRN_COMPAT_URL: url, CAIRN_COMPAT_STORE: store }, timeoutMs: 15 * 60_000 },
+    { env: { CAIRN_COMPAT_URL: url, CAIRN_COMPAT_STORE: store, ...extraEnv }, timeoutMs: 15 * 60_000 },
   )
   return outcome(result, junitCounts(report), 'pytest')
 }
@@ -261,18 +267,33 @@ async function liveServerStages(store) {
     backendStoreUri = sqliteUri(path.join(sqliteDir, 'cairn.db'))
   }
   let server
+  let s3
   const before = results.length
   try {
+    // Artifacts: the SQLite server proxies to a local folder, the PostgreSQL one to S3 (an s3rver on
+    // loopback); both suites also log to a direct s3:// experiment root (compat/test_artifacts.py).
+    s3 = await startS3rverProcess()
+    const s3Destination = `s3://${s3.bucket}/proxied-${store}`
+    const artifactEnv = {
+      ...s3.env,
+      CAIRN_COMPAT_S3_ROOT:
+        store === 'postgres' ? `${s3Destination}/direct` : `s3://${s3.bucket}/direct-${store}`,
+      CAIRN_COMPAT_S3_SERVED: store === 'postgres' ? '1' : '0',
+    }
     console.log(`\nstarting Cairn on ${store} (${backendStoreUri})`)
     try {
-      server = await startCairn({ backendStoreUri })
+      server = await startCairn({
+        backendStoreUri,
+        env: s3.env,
+        extraArgs: store === 'postgres' ? ['--artifacts-destination', s3Destination] : [],
+      })
     } catch (error) {
       const note = `server did not start: ${error instanceof Error ? error.message : String(error)}`
       for (const name of names) await stage(name, async () => ({ failed: 1, note }))
       return
     }
     console.log(`Cairn on ${store} listening at ${server.url} (log: ${server.logFile})`)
-    if (wanted('compat')) await stage(`compat:${store}`, () => pytestStage(server.url, store))
+    if (wanted('compat')) await stage(`compat:${store}`, () => pytestStage(server.url, store, artifactEnv))
     if (wanted('schemathesis'))
       await stage(`schemathesis:${store}`, () => schemathesisStage(server.url, store))
     const alive = await fetch(`${server.url}/health`).then(
@@ -287,6 +308,7 @@ async function liveServerStages(store) {
     }
   } finally {
     await server?.stop()
+    await s3?.close()
     await database
       ?.drop()
       .catch((error) => console.error(`could not drop ${database.name}: ${error.message}`))

@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module'
 import { MlflowError } from '@cairn/core'
 import { Command, CommanderError } from 'commander'
+import { artifactsCommand } from './commands/artifacts-command.js'
 import { dbCommand } from './commands/db-command.js'
 import { experimentsCommand } from './commands/experiments-command.js'
 import { gcCommand } from './commands/gc-command.js'
+import { modelsCommand } from './commands/models-command.js'
 import { runsCommand } from './commands/runs-command.js'
 import { serverCommand } from './commands/server-command.js'
 
@@ -16,7 +18,15 @@ export function createProgram(): Command {
     .version(version, '--version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-  for (const command of [serverCommand(), dbCommand(), experimentsCommand(), runsCommand(), gcCommand()]) {
+  for (const command of [
+    serverCommand(),
+    dbCommand(),
+    experimentsCommand(),
+    runsCommand(),
+    modelsCommand(),
+    artifactsCommand(),
+    gcCommand(),
+  ]) {
     program.addCommand(command)
   }
   exitOverrideAll(program)

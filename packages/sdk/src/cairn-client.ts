@@ -22,9 +22,11 @@ import type {
   UpdateRunRequest as UpdateRunBody,
   ViewType,
 } from '@cairn/core'
+import { RunArtifacts } from './artifacts.js'
 import { defaultTrackingUri, readFirstEnv } from './environment.js'
 import { HttpClient, type HttpRequest, type RetryOptions } from './http-client.js'
 import { PagedIterable } from './paged-iterable.js'
+import { ModelRegistryClient } from './registry.js'
 import {
   fromDatasetInput,
   fromMetric,
@@ -296,6 +298,34 @@ export interface GetMetricHistoryBulkRequest {
   maxResults?: number
 }
 
+/** `cairn/metrics/get-history-buckets`: chart downsampling of a metric across runs. */
+export interface GetMetricHistoryBucketsRequest {
+  /** 1 to 100 runs. */
+  runIds: string[]
+  /** Key of the metric. */
+  metricKey: string
+  /** Visible step range; give both or neither (default: every logged step). */
+  minStep?: number
+  maxStep?: number
+  /** Number of equal step slices, 1..5000 (default 1000). */
+  buckets?: number
+}
+
+/** One slice of steps of one run: its point count, min, max, first and last point (NaN points left out). */
+export interface MetricBucket {
+  runId: string
+  bucket: number
+  count: number
+  min: number
+  max: number
+  firstStep: Int64Value
+  firstValue: number
+  firstTimestamp: Int64Value
+  lastStep: Int64Value
+  lastValue: number
+  lastTimestamp: Int64Value
+}
+
 /** `experiments/search-datasets` (UI route under `/ajax-api`). */
 export interface SearchDatasetsRequest {
   /** 1 to 20 experiments. */
@@ -342,6 +372,22 @@ export class CairnClient {
       retries: options.retries,
       fetch: options.fetch,
     })
+  }
+
+  #artifacts: RunArtifacts | undefined
+
+  /** Run artifacts through the server's artifact proxy: list, upload, download, `logText`/`logDict`/`logImage`. */
+  get artifacts(): RunArtifacts {
+    this.#artifacts ??= new RunArtifacts(this.http, async (runId) => (await this.getRun(runId)).info.artifactUri)
+    return this.#artifacts
+  }
+
+  #registry: ModelRegistryClient | undefined
+
+  /** The model registry, logged models and webhooks: registered models, versions, aliases, stages, `models:/` URIs. */
+  get registry(): ModelRegistryClient {
+    this.#registry ??= new ModelRegistryClient(this.http)
+    return this.#registry
   }
 
   private call<T>(request: HttpRequest): Promise<T> {
@@ -693,6 +739,37 @@ export class CairnClient {
     return (body.metrics ?? []).map(toMetric)
   }
 
+  /**
+   * Min/max/first/last of a metric per equal step slice, for charts: every spike of a long series stays
+   * visible. A Cairn endpoint (MLflow servers answer ENDPOINT_NOT_FOUND).
+   */
+  async getMetricHistoryBuckets(request: GetMetricHistoryBucketsRequest): Promise<MetricBucket[]> {
+    const body = await this.call<{ buckets?: WireMetricBucket[] }>({
+      method: 'GET',
+      path: '/ajax-api/2.0/cairn/metrics/get-history-buckets',
+      query: {
+        run_id: request.runIds,
+        metric_key: request.metricKey,
+        min_step: request.minStep,
+        max_step: request.maxStep,
+        buckets: request.buckets,
+      },
+    })
+    return (body.buckets ?? []).map((bucket) => ({
+      runId: bucket.run_id,
+      bucket: bucket.bucket,
+      count: bucket.count,
+      min: Number(bucket.min),
+      max: Number(bucket.max),
+      firstStep: bucket.first_step,
+      firstValue: Number(bucket.first_value),
+      firstTimestamp: bucket.first_timestamp,
+      lastStep: bucket.last_step,
+      lastValue: Number(bucket.last_value),
+      lastTimestamp: bucket.last_timestamp,
+    }))
+  }
+
   /** The datasets logged to runs of these experiments (UI route). */
   async searchDatasets(request: SearchDatasetsRequest): Promise<DatasetSummary[]> {
     const body = await this.call<{ dataset_summaries?: DatasetSummaryJson[] }>({
@@ -702,6 +779,20 @@ export class CairnClient {
     })
     return (body.dataset_summaries ?? []).map(toDatasetSummary)
   }
+}
+
+interface WireMetricBucket {
+  run_id: string
+  bucket: number
+  count: number
+  min: number | string
+  max: number | string
+  first_step: Int64Value
+  first_value: number | string
+  first_timestamp: Int64Value
+  last_step: Int64Value
+  last_value: number | string
+  last_timestamp: Int64Value
 }
 
 /** The MLflow name of `CairnClient`, for code ported from MLflow's clients. */

@@ -45,6 +45,17 @@ export interface HttpRequest {
   body?: unknown
 }
 
+/** A call with a raw body (artifact uploads and downloads). */
+export interface RawHttpRequest {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE'
+  /** Path below the tracking URI, already percent-encoded. */
+  path: string
+  query?: HttpRequest['query']
+  body?: BodyInit
+  headers?: Record<string, string>
+  signal?: AbortSignal
+}
+
 const DEFAULT_MAX_RETRIES = 5
 const DEFAULT_TIMEOUT_MS = 120_000
 
@@ -122,6 +133,31 @@ export class HttpClient {
       }
       throw MlflowError.fromBody(response.status, body)
     }
+  }
+
+  /**
+   * Sends a request with a raw (possibly streamed) body and answers the `Response` of a 2xx, its
+   * body unread. No time limit and no retries: a streamed body cannot be sent twice, and a large
+   * transfer may rightly take long. Error answers become `MlflowError`.
+   */
+  async send(request: RawHttpRequest): Promise<Response> {
+    const url = this.baseUrl + request.path + encodeQuery(request.query)
+    const init: RequestInit & { duplex?: 'half' } = {
+      method: request.method,
+      headers: { ...this.headers, ...request.headers },
+      body: request.body,
+      signal: request.signal,
+    }
+    // fetch needs this to stream a request body.
+    if (typeof ReadableStream !== 'undefined' && request.body instanceof ReadableStream) init.duplex = 'half'
+    let response: Response
+    try {
+      response = await this.fetchImpl(url, init)
+    } catch (error) {
+      throw networkError({ error, method: request.method, url, attempts: 1 })
+    }
+    if (response.status >= 200 && response.status < 300) return response
+    throw MlflowError.fromBody(response.status, parseErrorBody(await response.text()))
   }
 
   private backoff(attempt: number): number {

@@ -8,6 +8,17 @@ export type { ErrorCode, Int64Value } from '@cairn/core'
 export { MlflowError } from '@cairn/core'
 export { ActiveRun, type LogMetricOptions } from './active-run.js'
 export {
+  type ArtifactBody,
+  type ArtifactFile,
+  type ArtifactProgress,
+  type ArtifactProgressCallback,
+  checkArtifactPath,
+  joinArtifactPaths,
+  proxyPathOfRoot,
+  RunArtifacts,
+  type UploadArtifactOptions,
+} from './artifacts.js'
+export {
   CairnClient,
   type CairnClientOptions,
   type CreateExperimentRequest,
@@ -16,6 +27,7 @@ export {
   type DeleteExperimentTagRequest,
   type DeleteTagRequest,
   type GetMetricHistoryBulkIntervalRequest,
+  type GetMetricHistoryBucketsRequest,
   type GetMetricHistoryBulkRequest,
   type GetMetricHistoryRequest,
   type GetMetricHistoryResponse,
@@ -24,6 +36,7 @@ export {
   type LogMetricRequest,
   type LogModelRequest,
   type LogOutputsRequest,
+  type MetricBucket,
   type MetricInput,
   MlflowClient,
   type RunKeyValueRequest,
@@ -63,3 +76,25 @@ export { type HttpClientOptions, parseRetryAfter, type RetryOptions } from './ht
 export { LogQueue, type LogQueueOptions, type QueuedOperation } from './log-queue.js'
 export { type Page, PagedIterable } from './paged-iterable.js'
 export { type StartRunOptions, Tracker, type TrackerOptions } from './tracker.js'
+export type {
+  LoggedModel,
+  LoggedModelStatus,
+  ModelUri,
+  ModelVersion,
+  RegisteredModel,
+  Webhook,
+  WebhookDelivery,
+  WebhookEvent,
+} from '@cairn/core'
+export { parseModelUri } from '@cairn/core'
+export {
+  type CreateLoggedModelRequest as CreateLoggedModelOptions,
+  type CreateModelVersionRequest,
+  type CreateWebhookRequest,
+  ModelRegistryClient,
+  type ModelVersionLineage,
+  type RegistrySearchRequest,
+  type RegistryTagsInput,
+  type SearchLoggedModelsRequest,
+  type WebhookTestResult,
+} from './registry.js'

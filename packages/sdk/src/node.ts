@@ -5,3 +5,9 @@
 export * from './index.js'
 export { type ExitAware, readGitCommit, registerExitHooks, resolveSystemTags } from './node-runtime.js'
 export { SystemMetricsMonitor, type SystemMetricsMonitorOptions } from './system-metrics.js'
+export {
+  type ArtifactTransferOptions,
+  downloadArtifacts,
+  logArtifact,
+  logArtifacts,
+} from './node-artifacts.js'

@@ -12,11 +12,18 @@ import {
   readBodyText,
   readQueryInput,
 } from './http/request-input.js'
+import { getModelVersionArtifactHandler } from './handlers/model-version-artifact-handler.js'
 import { buildOpenApiDocument } from './openapi/openapi-document.js'
+import { ARTIFACT_API_ROUTES, registerArtifactRoutes } from './routes/artifact-routes.js'
+import { CAIRN_ROUTES } from './routes/cairn-routes.js'
+import { REGISTRY_ROUTES } from './routes/registry-routes.js'
 import type { HttpMethod, RouteDefinition } from './routes/route-definition.js'
 import { TRACKING_ROUTES } from './routes/tracking-routes.js'
+import type { ArtifactSettings } from './services/artifact-service.js'
 import type { Services } from './services/create-services.js'
 import { createServices } from './services/create-services.js'
+import type { WebhookSettings } from './services/webhook-settings.js'
+import { serveUi } from './ui/static-ui.js'
 import { MLFLOW_COMPATIBLE_VERSION, SERVER_VERSION } from './version.js'
 
 /** Where errors that are not MLflow errors are reported. */
@@ -34,6 +41,12 @@ export interface CreateAppOptions {
   maxRequestBytes?: number
   /** Receives unexpected errors (default: `console`). */
   logger?: ServerLogger
+  /** Artifact storage and proxy modes (default: proxy served from `<workingDirectory>/cairn-data/artifacts`). */
+  artifacts?: ArtifactSettings
+  /** Folder of the built web UI served at `/` (default `packages/ui/dist`); `false` serves no UI. */
+  uiDirectory?: string | false
+  /** Webhook delivery settings (default: MLflow's `MLFLOW_WEBHOOK_*` environment variables). */
+  webhooks?: WebhookSettings
 }
 
 /** Prefixes every tracking route is served under; the MLflow UI calls `/ajax-api`. */
@@ -58,6 +71,8 @@ function routeHandler(route: RouteDefinition, shape: RequestShape, services: Ser
       rawBody = await readBodyText(c.req.raw, shape)
       input = parseBodyInput(rawBody)
     }
+    // Path parameters (`/logged-models/{model_id}`) join the query or body fields.
+    if (route.path.includes('{')) Object.assign(input, c.req.param())
     const request = parseRequestInput(shape, input, rawBody)
     const result = await route.handle(request, { services, context: c })
     if (result instanceof Response) return result
@@ -77,6 +92,8 @@ export function createApp(options: CreateAppOptions): Hono {
   const services = createServices(options.store, {
     truncateLongValues: options.truncateLongValues ?? true,
     workingDirectory: options.workingDirectory ?? process.cwd(),
+    artifacts: options.artifacts,
+    webhooks: options.webhooks,
   })
   const logger = options.logger ?? console
   const generalLimit = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
@@ -103,12 +120,19 @@ export function createApp(options: CreateAppOptions): Hono {
   app.get('/health', (c) => c.text('OK'))
   app.get('/version', (c) => c.text(MLFLOW_COMPATIBLE_VERSION, 200, { 'X-Cairn-Version': SERVER_VERSION }))
 
-  const openApiDocument = buildOpenApiDocument(TRACKING_ROUTES, API_PREFIXES)
+  // Before the tracking routes: `--artifacts-only` answers them with 503 from here.
+  registerArtifactRoutes(app, services)
+  app.get('/model-versions/get-artifact', getModelVersionArtifactHandler(services))
+
+  const openApiDocument = buildOpenApiDocument(
+    [...TRACKING_ROUTES, ...CAIRN_ROUTES, ...ARTIFACT_API_ROUTES, ...REGISTRY_ROUTES],
+    API_PREFIXES,
+  )
   const openApiText = JSON.stringify(openApiDocument)
   app.get('/api/openapi.json', () => new Response(openApiText, { headers: JSON_HEADERS }))
 
   const allowedByPath = new Map<string, HttpMethod[]>()
-  for (const route of TRACKING_ROUTES) {
+  for (const route of [...TRACKING_ROUTES, ...CAIRN_ROUTES, ...ARTIFACT_API_ROUTES, ...REGISTRY_ROUTES]) {
     const limit = route.bodyLimit ?? generalLimit
     const shape = describeRequest(route.request, {
       bodyLimit: limit,
@@ -119,7 +143,7 @@ export function createApp(options: CreateAppOptions): Hono {
     const handler = routeHandler(route, shape, services)
     const prefixes = route.ajaxOnly ? API_PREFIXES.slice(1) : API_PREFIXES
     for (const prefix of prefixes) {
-      const path = prefix + route.path
+      const path = prefix + route.path.replace(/\{(\w+)\}/g, ':$1')
       app.on([...route.methods], path, handler)
       allowedByPath.set(path, [...(allowedByPath.get(path) ?? []), ...route.methods])
     }
@@ -137,6 +161,8 @@ export function createApp(options: CreateAppOptions): Hono {
       ),
     )
   }
+
+  if (options.uiDirectory !== false) app.get('*', serveUi(options.uiDirectory))
 
   app.notFound((c) =>
     c.json(

@@ -14,6 +14,7 @@ const ENV_SCHEMA = z.object({
   CAIRN_DEFAULT_ARTIFACT_ROOT: z.string().min(1).optional(),
   CAIRN_ARTIFACTS_DESTINATION: z.string().min(1).optional(),
   CAIRN_SERVE_ARTIFACTS: booleanText.optional(),
+  CAIRN_ARTIFACTS_ONLY: booleanText.optional(),
   CAIRN_HOST: z.string().min(1).optional(),
   CAIRN_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   CAIRN_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
@@ -26,6 +27,7 @@ export interface EnvironmentConfig {
   defaultArtifactRoot?: string
   artifactsDestination?: string
   serveArtifacts?: boolean
+  artifactsOnly?: boolean
   host?: string
   port?: number
   workers?: number
@@ -52,6 +54,7 @@ export function readEnvironmentConfig(env: NodeJS.ProcessEnv = process.env): Env
     defaultArtifactRoot: parsed.CAIRN_DEFAULT_ARTIFACT_ROOT,
     artifactsDestination: parsed.CAIRN_ARTIFACTS_DESTINATION,
     serveArtifacts: parsed.CAIRN_SERVE_ARTIFACTS,
+    artifactsOnly: parsed.CAIRN_ARTIFACTS_ONLY,
     host: parsed.CAIRN_HOST,
     port: parsed.CAIRN_PORT,
     workers: parsed.CAIRN_WORKERS,

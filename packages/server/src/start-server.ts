@@ -9,6 +9,7 @@ import { serve } from '@hono/node-server'
 import type { ServerLogger } from './app.js'
 import { createApp } from './app.js'
 import { readEnvironmentConfig } from './server-config.js'
+import type { ArtifactSettings } from './services/artifact-service.js'
 
 /** Options of `startServer`; each falls back to its `CAIRN_*` environment variable, then to the default. */
 export interface ServerOptions {
@@ -20,6 +21,8 @@ export interface ServerOptions {
   artifactsDestination?: string
   /** Serve `/api/2.0/mlflow-artifacts` (default true). */
   serveArtifacts?: boolean
+  /** Serve only the artifact proxy; tracking endpoints answer 503 (default false). */
+  artifactsOnly?: boolean
   /** Interface to listen on (default `127.0.0.1`). */
   host?: string
   /** Port to listen on (default 5000; 0 picks a free port). */
@@ -43,6 +46,7 @@ export interface RunningServer {
 interface ResolvedOptions {
   backendStoreUri: string
   defaultArtifactRoot: string
+  artifacts: ArtifactSettings
   host: string
   port: number
   workers: number
@@ -55,16 +59,22 @@ const SHUTDOWN_GRACE_MS = 10_000
 function resolveOptions(options: ServerOptions): ResolvedOptions {
   const env = readEnvironmentConfig()
   const dataDirectory = path.join(process.cwd(), 'cairn-data')
-  const serveArtifacts = options.serveArtifacts ?? env.serveArtifacts ?? true
+  const artifactsOnly = options.artifactsOnly ?? env.artifactsOnly ?? false
+  const serveArtifacts = artifactsOnly || (options.serveArtifacts ?? env.serveArtifacts ?? true)
   const artifactsDestination =
     options.artifactsDestination ?? env.artifactsDestination ?? path.join(dataDirectory, 'artifacts')
+  const destination = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(artifactsDestination)
+    ? artifactsDestination
+    : path.resolve(artifactsDestination)
+  const defaultArtifactRoot =
+    options.defaultArtifactRoot ??
+    env.defaultArtifactRoot ??
+    (serveArtifacts ? 'mlflow-artifacts:/' : destination)
   return {
     backendStoreUri:
       options.backendStoreUri ?? env.backendStoreUri ?? `sqlite:///${path.join(dataDirectory, 'cairn.db')}`,
-    defaultArtifactRoot:
-      options.defaultArtifactRoot ??
-      env.defaultArtifactRoot ??
-      (serveArtifacts ? 'mlflow-artifacts:/' : path.resolve(artifactsDestination)),
+    defaultArtifactRoot,
+    artifacts: { serveArtifacts, artifactsOnly, destination, defaultArtifactRoot },
     host: options.host ?? env.host ?? '127.0.0.1',
     port: options.port ?? env.port ?? DEFAULT_PORT,
     workers: options.workers ?? env.workers ?? 1,
@@ -127,7 +137,12 @@ async function startSingleServer(
   let server: Server
   try {
     server = await listen(
-      createApp({ store, truncateLongValues: options.truncateLongValues, logger }),
+      createApp({
+        store,
+        truncateLongValues: options.truncateLongValues,
+        logger,
+        artifacts: options.artifacts,
+      }),
       options,
     )
   } catch (error) {

@@ -20,6 +20,7 @@ import {
 } from '@cairn/core'
 import { sql } from 'kysely'
 import type { BulkInsert, Session, SqlDatabase } from './dialect/dialect.js'
+import { getMetricHistoryBuckets } from './metric-buckets.js'
 import {
   getMetricHistory,
   getMetricHistoryBulk,
@@ -60,6 +61,8 @@ import type {
   CreateRunInput,
   LogBatchInput,
   MetricHistoryBulkInput,
+  MetricBucket,
+  MetricBucketsInput,
   MetricHistoryBulkIntervalInput,
   MetricHistoryInput,
   MetricHistoryJsonPage,
@@ -742,6 +745,10 @@ export class SqlTrackingStore implements TrackingStore {
 
   getMetricHistoryBulkInterval(input: MetricHistoryBulkIntervalInput): Promise<Metric[]> {
     return getMetricHistoryBulkInterval(this.db, input)
+  }
+
+  getMetricHistoryBuckets(input: MetricBucketsInput): Promise<MetricBucket[]> {
+    return getMetricHistoryBuckets(this.db, input)
   }
 
   async searchDatasets(experimentIds: string[]): Promise<DatasetSummary[]> {

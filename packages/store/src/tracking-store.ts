@@ -131,6 +131,25 @@ export interface MetricBucketsInput {
   buckets: number
 }
 
+/** One bucket of `getMetricHistoryBuckets`: the non-NaN points of one run whose steps fall in one slice. */
+export interface MetricBucket {
+  runId: string
+  /** Index of the slice, 0 ≤ bucket < buckets. */
+  bucket: number
+  /** Points in the slice. */
+  count: number
+  min: number
+  max: number
+  /** Smallest step of the slice and the value of its earliest point there. */
+  firstStep: Int64Value
+  firstValue: number
+  firstTimestamp: Int64Value
+  /** Greatest step of the slice and the value of its latest point there. */
+  lastStep: Int64Value
+  lastValue: number
+  lastTimestamp: Int64Value
+}
+
 /**
  * The tracking store: SQL only. Business rules (validation, defaults, truncation, "must be active"
  * checks) live in the server's services; the store guarantees atomicity and turns driver errors into
@@ -221,6 +240,8 @@ export interface TrackingStore {
    * 25,000 per run. An unknown run is RESOURCE_DOES_NOT_EXIST.
    */
   getMetricHistoryBulkInterval(input: MetricHistoryBulkIntervalInput): Promise<Metric[]>
+  /** Min/max/first/last per equal slice of the step range; RESOURCE_DOES_NOT_EXIST for an unknown run. */
+  getMetricHistoryBuckets(input: MetricBucketsInput): Promise<MetricBucket[]>
   /** Distinct (experiment, dataset name, digest, `mlflow.data.context`) of the experiments, at most 1000. */
   searchDatasets(experimentIds: string[]): Promise<DatasetSummary[]>
 

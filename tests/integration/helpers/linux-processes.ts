@@ -92,3 +92,25 @@ export function socketInodes(pid: number): Set<number> {
   }
   return inodes
 }
+
+/** Resident set size of a process in bytes (`VmRSS`), `undefined` once it is gone. */
+export function residentSetBytes(pid: number): number | undefined {
+  const status = readText(`/proc/${pid}/status`)
+  const match = status ? /^VmRSS:\s+(\d+)\s+kB/m.exec(status) : null
+  return match ? Number(match[1]) * 1024 : undefined
+}
+
+/** Samples a process's RSS every `intervalMs` until stopped; answers the peak in bytes. */
+export function sampleResidentSet(pid: number, intervalMs = 100): { stop(): number } {
+  let peak = residentSetBytes(pid) ?? 0
+  const timer = setInterval(() => {
+    peak = Math.max(peak, residentSetBytes(pid) ?? 0)
+  }, intervalMs)
+  return {
+    stop() {
+      clearInterval(timer)
+      peak = Math.max(peak, residentSetBytes(pid) ?? 0)
+      return peak
+    },
+  }
+}

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { openArtifactRepository, openDestinationRepository } from '@cairn/artifacts'
 import { MlflowError } from '@cairn/core'
 import { createTrackingStore, type TrackingStore } from '@cairn/store'
 import { SingleBar } from 'cli-progress'
@@ -139,10 +140,11 @@ async function collectGarbage(
   }
   try {
     for (const [runId, artifactUri] of artifactUris) {
-      const path = localArtifactPath(artifactUri, options.artifactsDestination)
-      if (path) await rm(path, { recursive: true, force: true })
-      else if (artifactUri)
-        warn(`artifacts of run ${runId} at '${artifactUri}' were left in place (not a local path)`)
+      const removed = await deleteRunArtifacts(artifactUri, options.artifactsDestination)
+      if (!removed && artifactUri)
+        warn(
+          `artifacts of run ${runId} at '${artifactUri}' were left in place (${removed === false ? 'unsupported location' : 'no destination'})`,
+        )
       await store.purgeRun(runId)
       bar?.increment({ item: `run ${runId}` })
       report(`Run with ID ${runId} has been permanently deleted.`)
@@ -159,6 +161,37 @@ async function collectGarbage(
     process.stdout.write(
       `Permanently deleted ${runIds.size} run${runIds.size === 1 ? '' : 's'} and ${experimentIds.length} experiment${experimentIds.length === 1 ? '' : 's'}.\n`,
     )
+  }
+}
+
+/**
+ * Deletes a purged run's artifacts wherever they live: a local folder, S3 (`s3://…`, with the
+ * standard AWS settings and `MLFLOW_S3_ENDPOINT_URL`) or the server's destination for
+ * `mlflow-artifacts:` roots. Answers false for a location it cannot reach (e.g. another scheme),
+ * undefined for a proxied root without a known destination.
+ */
+async function deleteRunArtifacts(
+  uri: string,
+  artifactsDestination: string | undefined,
+): Promise<boolean | undefined> {
+  if (!uri) return true
+  const local = localArtifactPath(uri, artifactsDestination)
+  if (local) {
+    await rm(local, { recursive: true, force: true })
+    return true
+  }
+  if (/^mlflow-artifacts:/i.test(uri) && !artifactsDestination) return undefined
+  try {
+    const repository = await openArtifactRepository(uri, {
+      proxiedDestination: artifactsDestination
+        ? await openDestinationRepository(artifactsDestination)
+        : undefined,
+    })
+    await repository.delete('')
+    return true
+  } catch (error) {
+    if (error instanceof MlflowError && error.code === 'INVALID_PARAMETER_VALUE') return false
+    throw error
   }
 }
 

@@ -31,6 +31,10 @@ export function serverCommand(): Command {
     )
     .option('--serve-artifacts', 'proxy artifact uploads and downloads through the server (the default)')
     .option('--no-serve-artifacts', 'do not proxy artifacts')
+    .option(
+      '--artifacts-only',
+      'serve only the artifact proxy; tracking endpoints answer 503 (for a dedicated artifact server)',
+    )
     .addOption(new Option('--host <host>', 'address to listen on (default 127.0.0.1)').env('MLFLOW_HOST'))
     .addOption(
       new Option('-p, --port <port>', 'port to listen on; 0 picks a free one (default 5000)')
@@ -48,6 +52,7 @@ export function serverCommand(): Command {
         defaultArtifactRoot: options.defaultArtifactRoot,
         artifactsDestination: options.artifactsDestination,
         serveArtifacts: options.serveArtifacts,
+        artifactsOnly: options.artifactsOnly,
         host: options.host,
         port: options.port,
         workers: options.workers,
@@ -63,6 +68,7 @@ interface ServerCommandOptions {
   defaultArtifactRoot?: string
   artifactsDestination?: string
   serveArtifacts?: boolean
+  artifactsOnly?: boolean
   host?: string
   port?: number
   workers?: number

@@ -30,23 +30,42 @@ function toSchema(
   return root
 }
 
+/** Names of the `{name}` path parameters of a route. */
+function pathParameterNames(route: RouteDefinition): string[] {
+  return [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? '')
+}
+
+function pathParameters(route: RouteDefinition): JsonSchema[] {
+  return pathParameterNames(route).map((name) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }))
+}
+
 function queryParameters(route: RouteDefinition, components: Record<string, JsonSchema>): JsonSchema[] {
   const shape = route.request.shape as Record<string, z.ZodType>
-  return Object.entries(shape).map(([name, field]) => {
-    const schema = toSchema(field, 'input', components)
-    const isList = schema.type === 'array'
-    const parameter: JsonSchema = {
-      name,
-      in: 'query',
-      required: !field.safeParse(undefined).success,
-      schema,
-    }
-    if (isList) {
-      parameter.style = 'form'
-      parameter.explode = true
-    }
-    return parameter
-  })
+  const inPath = pathParameterNames(route)
+  const query = Object.entries(shape).filter(([name]) => !inPath.includes(name))
+  return [
+    ...pathParameters(route),
+    ...query.map(([name, field]) => {
+      const schema = toSchema(field, 'input', components)
+      const isList = schema.type === 'array'
+      const parameter: JsonSchema = {
+        name,
+        in: 'query',
+        required: !field.safeParse(undefined).success,
+        schema,
+      }
+      if (isList) {
+        parameter.style = 'form'
+        parameter.explode = true
+      }
+      return parameter
+    }),
+  ]
 }
 
 /**
@@ -91,10 +110,12 @@ export function buildOpenApiDocument(
             required: true,
             content: { 'application/json': { schema: toSchema(route.request, 'input', components) } },
           }
+          if (route.path.includes('{')) operation.parameters = pathParameters(route)
         }
         item[method.toLowerCase()] = operation
       }
-      paths[prefix + route.path] = item
+      // Several operations may share a path (`registered-models/alias`: POST, GET, DELETE).
+      paths[prefix + route.path] = { ...paths[prefix + route.path], ...item }
     }
   }
 

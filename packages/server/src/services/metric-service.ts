@@ -6,7 +6,7 @@ import {
   MAX_RUN_IDS_PER_HISTORY_REQUEST,
   MlflowError,
 } from '@cairn/core'
-import type { TrackingStore } from '@cairn/store'
+import type { MetricBucket, TrackingStore } from '@cairn/store'
 import { historyPositionFromPageToken, pageTokenFromHistoryPosition } from './paging.js'
 import { parseExperimentId } from './validation.js'
 
@@ -24,6 +24,8 @@ export interface MetricHistoryJsonPage {
 }
 
 const MAX_EXPERIMENT_IDS_PER_DATASET_SEARCH = 20
+/** Buckets of a chart request that names none: about one per pixel of a wide chart. */
+const DEFAULT_METRIC_BUCKETS = 1000
 
 function isNotFound(error: unknown): boolean {
   return error instanceof MlflowError && error.code === 'RESOURCE_DOES_NOT_EXIST'
@@ -157,6 +159,23 @@ export class MetricService {
     // Some run is unknown: MLflow answers with the histories of the others.
     const known = await this.knownRunIds(input.runIds)
     return known.length === 0 ? [] : this.store.getMetricHistoryBulkInterval({ runIds: known, ...query })
+  }
+
+  /** Chart buckets (min/max/first/last per step slice) of a metric of 1 to 100 runs; default 1000 buckets. */
+  getMetricHistoryBuckets(input: {
+    runIds: string[]
+    metricKey: string
+    minStep?: number
+    maxStep?: number
+    buckets?: number
+  }): Promise<MetricBucket[]> {
+    return this.store.getMetricHistoryBuckets({
+      runIds: input.runIds,
+      metricKey: input.metricKey,
+      startStep: input.minStep,
+      endStep: input.maxStep,
+      buckets: input.buckets ?? DEFAULT_METRIC_BUCKETS,
+    })
   }
 
   private async knownRunIds(runIds: string[]): Promise<string[]> {

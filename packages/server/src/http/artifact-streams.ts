@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { Context } from 'hono'
+
+interface NodeBindings {
+  incoming?: IncomingMessage
+  outgoing?: ServerResponse
+}
+
+/** Headers MLflow's security middleware sends on every answer; a response written directly needs them too. */
+const SECURITY_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'SAMEORIGIN' }
+
+function bindings(c: Context): NodeBindings {
+  return (c.env ?? {}) as NodeBindings
+}
+
+/**
+ * The request target exactly as the client sent it (before URL parsing folds `..` segments away),
+ * so a traversal attempt is seen, and refused, rather than silently routed elsewhere.
+ */
+export function rawRequestPath(c: Context): string {
+  const raw = bindings(c).incoming?.url
+  const target = raw && raw.startsWith('/') ? raw : new URL(c.req.url).pathname
+  const query = target.indexOf('?')
+  return query < 0 ? target : target.slice(0, query)
+}
+
+/** The request body as a Node stream, read straight from the socket under Node. */
+export function requestBodyStream(c: Context): Readable {
+  const incoming = bindings(c).incoming
+  if (incoming && !incoming.readableEnded) return incoming
+  const body = c.req.raw.body
+  return body ? Readable.fromWeb(body as import('node:stream/web').ReadableStream) : Readable.from([])
+}
+
+/**
+ * Answers with a stream. Under Node the stream is piped straight into the socket (no web-stream
+ * conversion per chunk); elsewhere (tests through `app.request`) it becomes a `Response` body.
+ */
+export function sendStream(
+  c: Context,
+  response: { status: number; headers: Record<string, string>; body?: Readable },
+): Response {
+  const outgoing = bindings(c).outgoing
+  if (!outgoing) {
+    const body = response.body ? (Readable.toWeb(response.body) as unknown as ReadableStream) : null
+    return new Response(body, { status: response.status, headers: response.headers })
+  }
+  outgoing.writeHead(response.status, { ...response.headers, ...SECURITY_HEADERS })
+  if (response.body) {
+    // A client that disconnects mid-download ends the pipeline; the file handle is closed either way.
+    pipeline(response.body, outgoing).catch(() => outgoing.destroy())
+  } else {
+    outgoing.end()
+  }
+  return new Response(null, { headers: { 'x-hono-already-sent': 'true' } })
+}

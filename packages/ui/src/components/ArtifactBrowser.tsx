@@ -1,0 +1,207 @@
+import { useEffect, useState } from 'react'
+import { parse as parseYaml } from 'yaml'
+import { formatBytes, parseDelimited, previewKind } from '../lib/artifact-preview.js'
+import { useClient } from '../lib/client.js'
+import { errorMessage } from '../lib/format.js'
+import { type ArtifactEntry, artifactsOf } from '../lib/optional-apis.js'
+import { updateQuery } from '../lib/router.js'
+import { ErrorBanner, useLoad } from './common.js'
+
+const MAX_PREVIEW_BYTES = 5 * 1024 * 1024
+
+/** A run's artifacts: a folder tree on the left, the selected file's preview and download on the right. */
+export function ArtifactBrowser({ runId, selectedPath }: { runId: string; selectedPath?: string }) {
+  const client = useClient()
+  const api = artifactsOf(client)
+  if (!api) return <p className="muted">This server's SDK has no artifact API.</p>
+  return (
+    <div className="artifacts">
+      <nav className="artifact-tree" aria-label="Artifact files">
+        <ArtifactFolder runId={runId} path="" selectedPath={selectedPath} depth={0} />
+      </nav>
+      <div className="artifact-preview">
+        {selectedPath ? <ArtifactPreview runId={runId} path={selectedPath} /> : <p className="muted">Choose a file to preview it.</p>}
+      </div>
+    </div>
+  )
+}
+
+function ArtifactFolder(props: { runId: string; path: string; selectedPath?: string; depth: number }) {
+  const client = useClient()
+  const api = artifactsOf(client)!
+  const listing = useLoad(() => api.listArtifacts(props.runId, props.path || undefined), [props.runId, props.path])
+  if (listing.error) return <ErrorBanner error={listing.error} />
+  if (!listing.data) return <p className="muted">Loading…</p>
+  if (listing.data.length === 0 && props.depth === 0) return <p className="muted">No artifacts.</p>
+  return (
+    <ul className="tree" role={props.depth === 0 ? 'tree' : 'group'}>
+      {listing.data.map((entry) => (
+        <ArtifactNode key={entry.path} entry={entry} {...props} />
+      ))}
+    </ul>
+  )
+}
+
+function ArtifactNode(props: { entry: ArtifactEntry; runId: string; selectedPath?: string; depth: number }) {
+  const { entry } = props
+  const name = entry.path.split('/').pop() ?? entry.path
+  const inside = props.selectedPath?.startsWith(`${entry.path}/`) ?? false
+  const [open, setOpen] = useState(inside)
+  if (entry.isDir) {
+    return (
+      <li role="treeitem" aria-expanded={open} aria-selected={false}>
+        <button type="button" className="tree-button" onClick={() => setOpen(!open)}>
+          {open ? '▾' : '▸'} {name}/
+        </button>
+        {open ? <ArtifactFolder runId={props.runId} path={entry.path} selectedPath={props.selectedPath} depth={props.depth + 1} /> : null}
+      </li>
+    )
+  }
+  const selected = props.selectedPath === entry.path
+  return (
+    <li role="treeitem" aria-selected={selected}>
+      <button type="button" className={`tree-button${selected ? ' selected' : ''}`} onClick={() => updateQuery({ tab: 'artifacts', path: entry.path })}>
+        {name} <span className="muted">{formatBytes(entry.fileSize)}</span>
+      </button>
+    </li>
+  )
+}
+
+interface Loaded {
+  blob: Blob
+  text?: string
+  url: string
+}
+
+/** Previews one artifact by its kind; nothing from the file is ever rendered as HTML outside the sandboxed frame. */
+export function ArtifactPreview({ runId, path }: { runId: string; path: string }) {
+  const client = useClient()
+  const api = artifactsOf(client)!
+  const kind = previewKind(path)
+  const [loaded, setLoaded] = useState<Loaded>()
+  const [error, setError] = useState<string>()
+  useEffect(() => {
+    let cancelled = false
+    let url: string | undefined
+    setLoaded(undefined)
+    setError(undefined)
+    void (async () => {
+      try {
+        const response = await api.downloadArtifact(runId, path)
+        const blob = await response.blob()
+        const text = kind !== 'image' && kind !== 'none' && blob.size <= MAX_PREVIEW_BYTES ? await blob.text() : undefined
+        url = URL.createObjectURL(blob)
+        if (cancelled) URL.revokeObjectURL(url)
+        else setLoaded({ blob, text, url })
+      } catch (caught) {
+        if (!cancelled) setError(errorMessage(caught))
+      }
+    })()
+    return () => {
+      cancelled = true
+      if (url) URL.revokeObjectURL(url)
+    }
+  }, [api, runId, path, kind])
+  const name = path.split('/').pop() ?? path
+  return (
+    <div className="preview" data-testid="artifact-preview" data-kind={kind}>
+      <header className="section-header">
+        <h3>{path}</h3>
+        {loaded ? (
+          <a className="button" href={loaded.url} download={name}>
+            Download ({formatBytes(loaded.blob.size)})
+          </a>
+        ) : null}
+      </header>
+      {error ? <p className="error" role="alert">{error}</p> : null}
+      {loaded ? <PreviewBody kind={kind} loaded={loaded} name={name} /> : error ? null : <p className="muted">Loading…</p>}
+    </div>
+  )
+}
+
+function PreviewBody({ kind, loaded, name }: { kind: string; loaded: Loaded; name: string }) {
+  if (kind === 'image') return <img className="preview-image" src={loaded.url} alt={name} />
+  if (loaded.text === undefined) return <p className="muted">No preview for this file; download it instead.</p>
+  const text = loaded.text
+  switch (kind) {
+    case 'html':
+      return <iframe className="preview-frame" title={`Preview of ${name}`} sandbox="allow-scripts" srcDoc={text} />
+    case 'json':
+      return <pre className="preview-text">{prettyJson(text)}</pre>
+    case 'table': {
+      const rows = parseDelimited(text, name.toLowerCase().endsWith('.tsv') ? '\t' : ',')
+      const [head = [], ...body] = rows
+      return (
+        <div className="table-scroll">
+          <table className="data-table">
+            <thead>
+              <tr>
+                {head.map((cell, index) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: columns have no other identity
+                  <th key={index}>{cell}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {body.map((row, rowIndex) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: rows have no other identity
+                <tr key={rowIndex}>
+                  {row.map((cell, index) => (
+                    // biome-ignore lint/suspicious/noArrayIndexKey: cells have no other identity
+                    <td key={index}>{cell}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )
+    }
+    case 'mlmodel':
+      return <MlModelPreview text={text} />
+    default:
+      return <pre className="preview-text">{text}</pre>
+  }
+}
+
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2)
+  } catch {
+    return text
+  }
+}
+
+function MlModelPreview({ text }: { text: string }) {
+  let document: Record<string, unknown> | undefined
+  try {
+    const parsed = parseYaml(text) as unknown
+    if (parsed && typeof parsed === 'object') document = parsed as Record<string, unknown>
+  } catch {
+    document = undefined
+  }
+  const flavors = document?.flavors && typeof document.flavors === 'object' ? Object.keys(document.flavors) : []
+  return (
+    <div>
+      {document ? (
+        <dl className="mlmodel">
+          <dt>Flavors</dt>
+          <dd>{flavors.join(', ') || 'none'}</dd>
+          {document.model_uuid ? (
+            <>
+              <dt>Model UUID</dt>
+              <dd>{String(document.model_uuid)}</dd>
+            </>
+          ) : null}
+          {document.utc_time_created ? (
+            <>
+              <dt>Created</dt>
+              <dd>{String(document.utc_time_created)}</dd>
+            </>
+          ) : null}
+        </dl>
+      ) : null}
+      <pre className="preview-text">{text}</pre>
+    </div>
+  )
+}
