@@ -3,7 +3,7 @@
 // --serve-artifacts`, side by side with a plain local copy of the same file, and listing a run with 10,000
 // artifacts. Every figure is the median of --repeats runs; server RSS is sampled throughout.
 //
-//   node bench/artifacts.mjs [--size-mb 1024] [--repeats 3] [--files 10000] [--servers cairn,mlflow]
+//   node bench/artifacts.mjs [--size-mb 1024] [--repeats 3] [--files 10000] [--servers cairn,mlflow] [--work-dir /tmp]
 //
 // Needs a build (`npx tsc -b`) and, for MLflow, `.venv/bin/mlflow`.
 import { randomBytes } from 'node:crypto'
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     files: { type: 'string', default: '10000' },
     servers: { type: 'string', default: 'cairn,mlflow' },
     'page-size': { type: 'string', default: '1000' },
+    'work-dir': { type: 'string', default: os.tmpdir() },
   },
 })
 const SIZE = Number(values['size-mb']) * 1024 * 1024
@@ -89,26 +90,65 @@ async function newRun(base, name) {
   return run.info
 }
 
+/**
+ * Upload and download through the proxy, each repetition next to a plain copy of the same file (fs.copyFile and a
+ * stream copy), so page-cache and write-back state hit the baseline and the server alike.
+ */
 async function benchTransfers(server, source, work) {
   const info = await newRun(server.baseUrl, `bench-transfer-${Date.now()}`)
   const root = info.artifact_uri.replace(/^mlflow-artifacts:/, '').replace(/^\/+/, '')
   const fileUrl = (i) => `${server.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${root}/big-${i}.bin`
-  const upload = await repeat(`${server.name} upload`, async (i) => {
-    const response = await request(fileUrl(i), {
-      method: 'PUT',
-      body: createReadStream(source, { highWaterMark: CHUNK }),
-      headers: { 'content-length': String(SIZE), 'content-type': 'application/octet-stream' },
-    })
-    if (response.status !== 200) throw new Error(`upload: ${response.status} ${response.text}`)
-  })
-  const download = await repeat(`${server.name} download`, async (i) => {
+  const times = { copyFile: [], streamCopy: [], upload: [], download: [] }
+  for (let i = 0; i < REPEATS; i++) {
+    const copy = path.join(work, `copy-${i}.bin`)
+    times.copyFile.push(await timed(() => copyFile(source, copy)))
+    await rm(copy)
+    times.streamCopy.push(
+      await timed(() =>
+        pipeline(
+          createReadStream(source, { highWaterMark: CHUNK }),
+          createWriteStream(copy, { highWaterMark: CHUNK }),
+        ),
+      ),
+    )
+    await rm(copy)
+    times.upload.push(
+      await timed(async () => {
+        const response = await request(fileUrl(i), {
+          method: 'PUT',
+          body: createReadStream(source, { highWaterMark: CHUNK }),
+          headers: { 'content-length': String(SIZE), 'content-type': 'application/octet-stream' },
+        })
+        if (response.status !== 200) throw new Error(`upload: ${response.status} ${response.text}`)
+      }),
+    )
     const target = path.join(work, `download-${server.name}-${i}.bin`)
-    const response = await request(fileUrl(i), { sink: createWriteStream(target, { highWaterMark: CHUNK }) })
-    if (response.status !== 200) throw new Error(`download: ${response.status}`)
+    times.download.push(
+      await timed(async () => {
+        const response = await request(fileUrl(i), {
+          sink: createWriteStream(target, { highWaterMark: CHUNK }),
+        })
+        if (response.status !== 200) throw new Error(`download: ${response.status}`)
+      }),
+    )
     if ((await stat(target)).size !== SIZE) throw new Error('download: size mismatch')
     await rm(target)
-  })
-  return { uploadMs: upload, downloadMs: download }
+    // Keeps the disk (and the page cache) from filling up with copies across repetitions.
+    await request(fileUrl(i), { method: 'DELETE' })
+  }
+  const medians = {}
+  for (const [name, list] of Object.entries(times)) {
+    medians[name] = median(list)
+    log(
+      `  ${server.name} ${name}: median ${medians[name].toFixed(0)} ms of ${list.map((t) => t.toFixed(0)).join(', ')}`,
+    )
+  }
+  return {
+    uploadMs: medians.upload,
+    downloadMs: medians.download,
+    copyFileMs: medians.copyFile,
+    streamCopyMs: medians.streamCopy,
+  }
 }
 
 async function benchListing(server) {
@@ -151,7 +191,7 @@ async function benchListing(server) {
 }
 
 async function main() {
-  const work = path.join(os.tmpdir(), `cairn-bench-artifacts-${process.pid}`)
+  const work = path.join(values['work-dir'], `cairn-bench-artifacts-${process.pid}`)
   mkdirSync(work, { recursive: true })
   const source = path.join(work, 'source.bin')
   log(`writing a ${SIZE / 1024 / 1024} MiB random file`)
@@ -163,19 +203,6 @@ async function main() {
   await new Promise((resolve) => out.end(resolve))
 
   const result = { sizeBytes: SIZE, repeats: REPEATS, files: FILES, node: process.version, servers: {} }
-  log('baselines')
-  result.copyFileMs = await repeat('fs.copyFile', (i) => copyFile(source, path.join(work, `copy-${i}.bin`)))
-  result.streamCopyMs = await repeat('stream copy', (i) =>
-    pipeline(
-      createReadStream(source, { highWaterMark: CHUNK }),
-      createWriteStream(path.join(work, `stream-${i}.bin`)),
-    ),
-  )
-  for (let i = 0; i < REPEATS; i++) {
-    rmSync(path.join(work, `copy-${i}.bin`), { force: true })
-    rmSync(path.join(work, `stream-${i}.bin`), { force: true })
-  }
-
   const sampler = new RssSampler({ intervalMs: 50 })
   for (const name of SERVERS) {
     const dir = path.join(work, name)
@@ -223,27 +250,19 @@ async function main() {
     }
   }
 
-  const cairn = result.servers.cairn
-  const mlflow = result.servers.mlflow
-  const lines = [
-    `file ${SIZE / 1024 / 1024} MiB, medians of ${REPEATS}`,
-    `fs.copyFile ${mbPerSecond(SIZE, result.copyFileMs).toFixed(0)} MB/s, stream copy ${mbPerSecond(SIZE, result.streamCopyMs).toFixed(0)} MB/s`,
-  ]
+  const lines = [`file ${SIZE / 1024 / 1024} MiB, medians of ${REPEATS}`]
   for (const [name, figures] of Object.entries(result.servers)) {
     lines.push(
-      `${name}: upload ${figures.uploadMBps.toFixed(0)} MB/s, download ${figures.downloadMBps.toFixed(0)} MB/s, ` +
+      `${name}: upload ${figures.uploadMBps.toFixed(0)} MB/s, download ${figures.downloadMBps.toFixed(0)} MB/s ` +
+        `(beside it: fs.copyFile ${mbPerSecond(SIZE, figures.copyFileMs).toFixed(0)} MB/s, stream copy ${mbPerSecond(SIZE, figures.streamCopyMs).toFixed(0)} MB/s; ` +
+        `upload ${((figures.streamCopyMs / figures.uploadMs) * 100).toFixed(0)}% / ${((figures.copyFileMs / figures.uploadMs) * 100).toFixed(0)}%, ` +
+        `download ${((figures.streamCopyMs / figures.downloadMs) * 100).toFixed(0)}% / ${((figures.copyFileMs / figures.downloadMs) * 100).toFixed(0)}% of stream copy / copyFile), ` +
         `list ${FILES} ${figures.listAllMs.toFixed(0)} ms${figures.listPageMs ? `, per page of ${PAGE_SIZE} ${figures.listPageMs.toFixed(1)} ms` : ''}, ` +
         `RSS idle ${figures.idleRssMB.toFixed(0)} MB, peak during transfers ${figures.transferPeakRssMB.toFixed(0)} MB`,
     )
   }
-  if (cairn) {
-    lines.push(
-      `cairn vs stream copy: upload ${((result.streamCopyMs / cairn.uploadMs) * 100).toFixed(0)}%, download ${((result.streamCopyMs / cairn.downloadMs) * 100).toFixed(0)}%`,
-    )
-    lines.push(
-      `cairn vs fs.copyFile: upload ${((result.copyFileMs / cairn.uploadMs) * 100).toFixed(0)}%, download ${((result.copyFileMs / cairn.downloadMs) * 100).toFixed(0)}%`,
-    )
-  }
+  const cairn = result.servers.cairn
+  const mlflow = result.servers.mlflow
   if (cairn && mlflow) {
     lines.push(
       `cairn vs mlflow: upload ${(mlflow.uploadMs / cairn.uploadMs).toFixed(1)}×, download ${(mlflow.downloadMs / cairn.downloadMs).toFixed(1)}×, list ${(mlflow.listAllMs / cairn.listAllMs).toFixed(1)}×`,

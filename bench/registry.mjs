@@ -207,27 +207,38 @@ function fingerprint(body) {
   return JSON.stringify(body)
 }
 
-async function timeQueries(client) {
-  const results = {}
+/**
+ * Times every query on every server, interleaved: each repetition runs a query on one server, then on the next,
+ * so load from elsewhere on the machine falls on all of them alike. Medians of the per-repetition p50s.
+ */
+async function timeQueries(servers) {
+  const results = Object.fromEntries(servers.map((server) => [server.name, {}]))
   for (const query of QUERIES) {
-    for (let warm = 0; warm < 3; warm++) await client.get(query.path)
-    const perRun = []
-    let shape
+    const perRun = Object.fromEntries(servers.map((server) => [server.name, []]))
+    const shapes = {}
+    for (const server of servers) for (let warm = 0; warm < 3; warm++) await server.client.get(query.path)
     for (let run = 0; run < RUNS; run++) {
-      const times = []
-      for (let i = 0; i < REQUESTS; i++) {
-        const response = await client.get(query.path)
-        if (response.status !== 200) throw new Error(`${query.path} answered ${response.status}`)
-        times.push(response.ms)
-        if (i === 0) shape = fingerprint(bodyJson(response))
+      for (const server of servers) {
+        const times = []
+        for (let i = 0; i < REQUESTS; i++) {
+          const response = await server.client.get(query.path)
+          if (response.status !== 200)
+            throw new Error(`${server.name} ${query.path} answered ${response.status}`)
+          times.push(response.ms)
+          if (run === 0 && i === 0) shapes[server.name] = fingerprint(bodyJson(response))
+        }
+        perRun[server.name].push({ p50: quantile(times, 0.5), p95: quantile(times, 0.95) })
       }
-      perRun.push({ p50: quantile(times, 0.5), p95: quantile(times, 0.95) })
     }
-    results[query.name] = {
-      p50: median(perRun.map((r) => r.p50)),
-      p95: median(perRun.map((r) => r.p95)),
-      runs: perRun,
-      fingerprint: shape,
+    for (const server of servers) {
+      const runs = perRun[server.name]
+      results[server.name][query.name] = {
+        p50: median(runs.map((r) => r.p50)),
+        p95: median(runs.map((r) => r.p95)),
+        runs,
+        fingerprint: shapes[server.name],
+      }
+      log(`${server.name}: ${query.name}: p50 ${results[server.name][query.name].p50.toFixed(1)} ms`)
     }
   }
   return results
@@ -244,6 +255,7 @@ async function main() {
     servers: {},
   }
   const cleanups = []
+  const started = []
   try {
     for (const name of SERVERS) {
       const dir = path.join(tmp, name)
@@ -271,20 +283,18 @@ async function main() {
       }
       log(`starting ${name}`)
       const server = await startServer({ name, ...spec, cwd: dir, connections: 2 })
-      try {
-        const started = Date.now()
-        await fill()
-        log(`${name}: wrote ${MODELS} models × ${VERSIONS} versions in ${Date.now() - started} ms`)
-        result.servers[name] = { queries: await timeQueries(server.client) }
-        for (const [query, timing] of Object.entries(result.servers[name].queries)) {
-          log(`${name}: ${query}: p50 ${timing.p50.toFixed(1)} ms, p95 ${timing.p95.toFixed(1)} ms`)
-        }
-      } finally {
-        await server.stop()
-        server.client.close()
-      }
+      started.push(server)
+      const begun = Date.now()
+      await fill()
+      log(`${name}: wrote ${MODELS} models × ${VERSIONS} versions in ${Date.now() - begun} ms`)
     }
+    const timings = await timeQueries(started)
+    for (const server of started) result.servers[server.name] = { queries: timings[server.name] }
   } finally {
+    for (const server of started) {
+      await server.stop()
+      server.client.close()
+    }
     for (const cleanup of cleanups) await cleanup().catch(() => {})
     if (!options.keep) rmSync(tmp, { recursive: true, force: true })
   }

@@ -49,7 +49,10 @@ function runData(index) {
     runName: `r${String(index).padStart(5, '0')}`,
     startTime: T0 + index * 1000,
     tags: [{ key: 'team', value: `t${index % 7}` }],
-    params: Array.from({ length: KEYS }, (_, key) => ({ key: `p${key}`, value: String((index * (key + 3)) % 97) })),
+    params: Array.from({ length: KEYS }, (_, key) => ({
+      key: `p${key}`,
+      value: String((index * (key + 3)) % 97),
+    })),
     metrics: Array.from({ length: KEYS }, (_, key) => ({
       key: `m${key}`,
       value: Math.sin(index + key) * 100,
@@ -62,7 +65,11 @@ function runData(index) {
 /** Point `step` of chart run `run`: a noisy wave with one spike per run. */
 function chartPoint(run, step) {
   const spike = step === 123_457 * (run + 1)
-  return { value: spike ? 500 : Math.sin(step / 5000 + run) + (step % 97) / 970, timestamp: T0 + step * 10, step }
+  return {
+    value: spike ? 500 : Math.sin(step / 5000 + run) + (step % 97) / 970,
+    timestamp: T0 + step * 10,
+    step,
+  }
 }
 
 async function postOk(client, route, body) {
@@ -82,7 +89,11 @@ async function populateCairn(server) {
       user_id: 'bench',
       tags: data.tags,
     })
-    await postOk(client, 'runs/log-batch', { run_id: created.run.info.run_id, params: data.params, metrics: data.metrics })
+    await postOk(client, 'runs/log-batch', {
+      run_id: created.run.info.run_id,
+      params: data.params,
+      metrics: data.metrics,
+    })
   })
   log(`cairn: ${TABLE_RUNS} runs in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   started = performance.now()
@@ -101,10 +112,12 @@ async function populateCairn(server) {
     const run = job % CHART_RUNS
     const offset = Math.floor(job / CHART_RUNS) * 1000
     const metrics = []
-    for (let step = offset; step < Math.min(POINTS, offset + 1000); step++) metrics.push({ key: 'loss', ...chartPoint(run, step) })
+    for (let step = offset; step < Math.min(POINTS, offset + 1000); step++)
+      metrics.push({ key: 'loss', ...chartPoint(run, step) })
     await postOk(client, 'runs/log-batch', { run_id: chartRunIds[run], metrics })
   })
-  for (const runId of chartRunIds) await postOk(client, 'runs/update', { run_id: runId, status: 'FINISHED', end_time: T0 + POINTS * 10 })
+  for (const runId of chartRunIds)
+    await postOk(client, 'runs/update', { run_id: runId, status: 'FINISHED', end_time: T0 + POINTS * 10 })
   log(`cairn: ${CHART_RUNS} × ${POINTS} points in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   return { tableExperiment, chartExperiment, chartRunIds }
 }
@@ -113,6 +126,15 @@ async function populateMlflow(server, dir) {
   const client = server.client
   const dbPath = path.join(dir, 'mlflow.db')
   const tableExperiment = await createExperiment(client, 'ui-bench-table')
+  const chartExperiment = await createExperiment(client, 'ui-bench-chart')
+  // MLflow 3's UI opens GenAI experiments on a traces overview; these are model-training experiments.
+  for (const experimentId of [tableExperiment, chartExperiment]) {
+    await postOk(client, 'experiments/set-experiment-tag', {
+      experiment_id: experimentId,
+      key: 'mlflow.experimentKind',
+      value: 'custom_model_development',
+    })
+  }
   const table = await getExperiment(client, tableExperiment)
   insertMlflowRuns({
     dbPath,
@@ -121,7 +143,6 @@ async function populateMlflow(server, dir) {
     count: TABLE_RUNS,
     runData,
   })
-  const chartExperiment = await createExperiment(client, 'ui-bench-chart')
   const chart = await getExperiment(client, chartExperiment)
   const chartRunIds = insertMlflowRuns({
     dbPath,
@@ -130,9 +151,15 @@ async function populateMlflow(server, dir) {
     count: CHART_RUNS,
     runData: (index) => ({ runName: `chart-${index}`, startTime: T0, tags: [], params: [], metrics: [] }),
   })
-  chartRunIds.forEach((runId, run) =>
-    insertMlflowHistory({ dbPath, runId, key: 'loss', points: POINTS, pointAt: (step) => chartPoint(run, step) }),
-  )
+  for (const [run, runId] of chartRunIds.entries()) {
+    insertMlflowHistory({
+      dbPath,
+      runId,
+      key: 'loss',
+      points: POINTS,
+      pointAt: (step) => chartPoint(run, step),
+    })
+  }
   log(`mlflow: populated with SQL (${TABLE_RUNS} runs, ${CHART_RUNS} × ${POINTS} points)`)
   return { tableExperiment, chartExperiment, chartRunIds }
 }
@@ -142,7 +169,10 @@ const pageNow = (page) => page.evaluate(() => performance.now())
 
 /** Waits until the main thread has had a quiet moment: a frame, then a task. */
 const settle = (page) =>
-  page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0))))
+  page.evaluate(
+    () =>
+      new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0))),
+  )
 
 /** Scrolls `selector` from top to bottom, one viewport per frame; answers the longest frame and the frame count. */
 async function scrollFrames(page, selector) {
@@ -162,7 +192,13 @@ async function scrollFrames(page, selector) {
       }
       requestAnimationFrame(step)
     })
-    return { longest: Math.max(...frames.slice(1)), frames: frames.length }
+    const measured = frames.slice(1).sort((a, b) => a - b)
+    return {
+      longest: measured.at(-1),
+      p95: measured[Math.floor(measured.length * 0.95)],
+      over50: measured.filter((frame) => frame > 50).length,
+      frames: measured.length,
+    }
   }, selector)
 }
 
@@ -172,25 +208,42 @@ async function cairnTable(browser, url, ids) {
   await page.goto(`${url}/#/experiments/${ids.tableExperiment}`)
   await page.locator('.grid-body .grid-row').first().waitFor({ timeout: 60_000 })
   const interactive = await settle(page)
-  await page.getByTestId('run-count').filter({ hasText: `${TABLE_RUNS} runs` }).filter({ hasNotText: 'loading' }).waitFor({ timeout: 120_000 })
+  await page
+    .getByTestId('run-count')
+    .filter({ hasText: `${TABLE_RUNS} runs` })
+    .filter({ hasNotText: 'loading' })
+    .waitFor({ timeout: 120_000 })
   const allLoaded = await settle(page)
   const scroll = await scrollFrames(page, '[data-testid="runs-grid-scroller"]')
   await context.close()
-  return { interactive, allLoaded, longestFrame: scroll.longest, frames: scroll.frames }
+  return {
+    interactive,
+    allLoaded,
+    longestFrame: scroll.longest,
+    p95Frame: scroll.p95,
+    framesOver50: scroll.over50,
+    frames: scroll.frames,
+  }
 }
 
 async function mlflowTable(browser, url, ids) {
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } })
   const page = await context.newPage()
   try {
-    await page.goto(`${url}/#/experiments/${ids.tableExperiment}`)
-    await page.getByText(/^r\d{5}$/).first().waitFor({ timeout: MLFLOW_TIMEOUT })
+    await page.goto(`${url}/#/experiments/${ids.tableExperiment}/runs?compareRunsMode=TABLE`)
+    await page
+      .getByText(/^r\d{5}$/)
+      .first()
+      .waitFor({ timeout: MLFLOW_TIMEOUT })
     const interactive = await settle(page)
     const rows = await page.getByText(/^r\d{5}$/).count()
     // MLflow's runs table: the scrollable body of its grid.
     const selector = await page.evaluate(() => {
       const candidates = [...document.querySelectorAll('*')].filter(
-        (element) => element.scrollHeight > element.clientHeight + 50 && getComputedStyle(element).overflowY !== 'visible' && element.clientHeight > 200,
+        (element) =>
+          element.scrollHeight > element.clientHeight + 50 &&
+          getComputedStyle(element).overflowY !== 'visible' &&
+          element.clientHeight > 200,
       )
       const target = candidates.sort((a, b) => b.scrollHeight - a.scrollHeight)[0]
       if (!target) return undefined
@@ -198,7 +251,14 @@ async function mlflowTable(browser, url, ids) {
       return '[data-bench-scroller="1"]'
     })
     const scroll = selector ? await scrollFrames(page, selector) : { longest: Number.NaN, frames: 0 }
-    return { interactive, rowsShown: rows, longestFrame: scroll.longest, frames: scroll.frames }
+    return {
+      interactive,
+      rowsShown: rows,
+      longestFrame: scroll.longest,
+      p95Frame: scroll.p95,
+      framesOver50: scroll.over50,
+      frames: scroll.frames,
+    }
   } catch (error) {
     return { failed: String(error.message ?? error).split('\n')[0] }
   } finally {
@@ -212,15 +272,32 @@ async function cairnChart(browser, url, ids) {
   const hash = `#/compare?runs=${ids.chartRunIds.join(',')}&metrics=loss`
   await page.goto(`${url}/${hash}`)
   const chart = page.getByTestId('chart-loss')
-  await page.waitForFunction(() => (window.__cairnChartEvents ?? []).some((event) => event.type === 'draw' && event.points > 0), null, { timeout: 60_000 })
+  await page.waitForFunction(
+    () => (window.__cairnChartEvents ?? []).some((event) => event.type === 'draw' && event.points > 0),
+    null,
+    { timeout: 60_000 },
+  )
   const events = await page.evaluate(() => window.__cairnChartEvents)
   const firstFetch = events.find((event) => event.type === 'fetch')
   const firstDraw = events.find((event) => event.type === 'draw' && event.points > 0)
+  await page.waitForFunction(
+    () => {
+      const events = window.__cairnChartEvents ?? []
+      const data = events.findIndex((event) => event.type === 'data')
+      return data !== -1 && events.slice(data).some((event) => event.type === 'draw')
+    },
+    null,
+    { timeout: 60_000 },
+  )
+  const allEvents = await page.evaluate(() => window.__cairnChartEvents)
+  const completeDraw = allEvents
+    .slice(allEvents.findIndex((event) => event.type === 'data'))
+    .find((event) => event.type === 'draw')
   const maxShown = Number(await chart.getAttribute('data-max'))
   // Zoom: drag over 10% of the plot, then wait for the redraw with the new range's buckets.
   await chart.scrollIntoViewIfNeeded()
   const box = await chart.locator('.u-over').boundingBox()
-  const before = events.length
+  const before = allEvents.length
   await page.mouse.move(box.x + box.width * 0.4, box.y + 30)
   await page.mouse.down()
   await page.mouse.move(box.x + box.width * 0.5, box.y + 30, { steps: 4 })
@@ -240,8 +317,9 @@ async function cairnChart(browser, url, ids) {
   const zoomDraw = after.slice(dataIndex).find((event) => event.type === 'draw')
   await context.close()
   return {
-    navigationToDraw: firstDraw.at,
-    requestToDraw: firstDraw.at - firstFetch.at,
+    navigationToFirstDraw: firstDraw.at,
+    requestToFirstDraw: firstDraw.at - firstFetch.at,
+    requestToCompleteDraw: completeDraw.at - firstFetch.at,
     zoom: zoomDraw.at - zoomStart,
     pointsDrawn: firstDraw.points,
     spikeVisible: maxShown >= 500,
@@ -252,14 +330,19 @@ async function mlflowChart(browser, url, ids) {
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } })
   const page = await context.newPage()
   try {
-    const runs = encodeURIComponent(JSON.stringify(ids.chartRunIds))
-    const experiments = encodeURIComponent(JSON.stringify([String(ids.chartExperiment)]))
-    await page.goto(`${url}/#/metric/loss?runs=${runs}&experiments=${experiments}&plot_metric_keys=${encodeURIComponent('["loss"]')}`)
-    await page.waitForFunction(() => document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length > 0, null, {
-      timeout: MLFLOW_TIMEOUT,
-    })
+    // MLflow's chart view of the runs page overlays the experiment's runs (the first 10) per metric.
+    await page.goto(`${url}/#/experiments/${ids.chartExperiment}/runs?compareRunsMode=CHART`)
+    await page.waitForFunction(
+      () => document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length > 0,
+      null,
+      {
+        timeout: MLFLOW_TIMEOUT,
+      },
+    )
     const drawn = await settle(page)
-    const traces = await page.evaluate(() => document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length)
+    const traces = await page.evaluate(
+      () => document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length,
+    )
     return { navigationToDraw: drawn, traces }
   } catch (error) {
     return { failed: String(error.message ?? error).split('\n')[0] }
@@ -279,10 +362,21 @@ function medians(results) {
 }
 
 async function main() {
-  if (!existsSync(path.join(REPO, 'packages/ui/dist/index.html'))) throw new Error('build the UI first: npm run build')
+  if (!existsSync(path.join(REPO, 'packages/ui/dist/index.html')))
+    throw new Error('build the UI first: npm run build')
   if (!existsSync(flags.chromium)) throw new Error(`chromium not found at ${flags.chromium}`)
-  const browser = await chromium.launch({ executablePath: flags.chromium, args: ['--no-sandbox', '--headless'] })
-  const report = { date: new Date().toISOString(), reps: REPS, tableRuns: TABLE_RUNS, keys: KEYS, chartRuns: CHART_RUNS, points: POINTS }
+  const browser = await chromium.launch({
+    executablePath: flags.chromium,
+    args: ['--no-sandbox', '--headless'],
+  })
+  const report = {
+    date: new Date().toISOString(),
+    reps: REPS,
+    tableRuns: TABLE_RUNS,
+    keys: KEYS,
+    chartRuns: CHART_RUNS,
+    points: POINTS,
+  }
   try {
     for (const name of servers) {
       const dir = mkdtempSync(path.join(os.tmpdir(), `ui-bench-${name}-`))
@@ -301,7 +395,7 @@ async function main() {
           chart.push(await (name === 'mlflow' ? mlflowChart : cairnChart)(browser, server.baseUrl, ids))
           log(`${name} rep ${rep + 1}:`, JSON.stringify(table.at(-1)), JSON.stringify(chart.at(-1)))
         }
-        report[name] = { table: medians(table), chart: medians(chart) }
+        report[name] = { table: medians(table), chart: medians(chart), loadAverage: os.loadavg() }
       } finally {
         await server.stop()
         if (!flags.keep) rmSync(dir, { recursive: true, force: true })

@@ -5,14 +5,17 @@ import { CairnClient } from '@cairn/sdk'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CairnProcess, sqliteUri, startCairn, tempDir } from '../integration/helpers/cairn-process.mjs'
-import { ensureUiBuilt, IS_CI, launchChromium, SCREENSHOTS, SKIP_BROWSER } from './helpers/browser.js'
+import { ensureUiBuilt, launchChromium, SCREENSHOTS, SKIP_BROWSER } from './helpers/browser.js'
 
 const RUNS = 40
 const SPIKE_POINTS = 100_000
 const SPIKE_STEP = 76_543
 /** A 1×1 PNG. */
 const PIXEL_PNG = Uint8Array.from(
-  Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'),
+  Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    'base64',
+  ),
 )
 
 describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
@@ -35,7 +38,11 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     server = await startCairn({ backendStoreUri: sqliteUri(path.join(tempDir('cairn-e2e-'), 'ui.db')) })
     client = new CairnClient({ trackingUri: server.url })
     experimentId = await client.createExperiment({ name: 'e2e-ui', tags: { team: 'vision' } })
-    const parent = await client.createRun({ experimentId, runName: 'sweep-parent', startTime: 1_700_000_000_000 })
+    const parent = await client.createRun({
+      experimentId,
+      runName: 'sweep-parent',
+      startTime: 1_700_000_000_000,
+    })
     parentRunId = parent.info.runId
     for (let index = 0; index < RUNS; index++) {
       const run = await client.createRun({
@@ -61,7 +68,11 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
           })),
         ],
       })
-      await client.updateRun({ runId: run.info.runId, status: 'FINISHED', endTime: 1_700_000_000_000 + (index + 2) * 60_000 })
+      await client.updateRun({
+        runId: run.info.runId,
+        status: 'FINISHED',
+        endTime: 1_700_000_000_000 + (index + 2) * 60_000,
+      })
     }
     const spiky = await client.createRun({ experimentId, runName: 'spiky', startTime: 1_700_000_000_000 })
     spikyRunId = spiky.info.runId
@@ -70,11 +81,20 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
         runId: spikyRunId,
         metrics: Array.from({ length: 1000 }, (_, index) => {
           const step = offset + index
-          return { key: 'loss', value: step === SPIKE_STEP ? 1000 : Math.sin(step / 500), step, timestamp: 1_700_000_000_000 + step }
+          return {
+            key: 'loss',
+            value: step === SPIKE_STEP ? 1000 : Math.sin(step / 500),
+            step,
+            timestamp: 1_700_000_000_000 + step,
+          }
         }),
       })
     }
-    await client.setTag({ runId: spikyRunId, key: 'mlflow.note.content', value: '# Notes\n\n**bold** <img src=x onerror="window.__xss=1">' })
+    await client.setTag({
+      runId: spikyRunId,
+      key: 'mlflow.note.content',
+      value: '# Notes\n\n**bold** <img src=x onerror="window.__xss=1">',
+    })
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
     page.on('pageerror', (error) => console.error('page error:', error.message))
@@ -90,13 +110,19 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     await page.getByRole('link', { name: 'e2e-ui' }).waitFor()
     await shot('experiments')
     await page.getByRole('link', { name: 'e2e-ui' }).click()
-    await page.getByTestId('run-count').filter({ hasText: `${RUNS + 2} runs` }).waitFor()
+    await page
+      .getByTestId('run-count')
+      .filter({ hasText: `${RUNS + 2} runs` })
+      .waitFor()
     expect(page.url()).toContain(`#/experiments/${experimentId}`)
   })
 
   it('filters runs with the search grammar, with completion and clear errors', async () => {
     await open(`#/experiments/${experimentId}`)
-    await page.getByTestId('run-count').filter({ hasText: `${RUNS + 2} runs` }).waitFor()
+    await page
+      .getByTestId('run-count')
+      .filter({ hasText: `${RUNS + 2} runs` })
+      .waitFor()
     const box = page.getByRole('combobox', { name: 'Filter runs' })
     await box.fill('metrics.ac')
     await page.getByRole('option', { name: 'metrics.acc' }).waitFor()
@@ -114,8 +140,13 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
   })
 
   it('sorts by a metric column and keeps the sort in the URL', async () => {
-    await open(`#/experiments/${experimentId}?cols=attributes.run_name,metrics.acc,params.lr,params.model&tree=0`)
-    await page.getByTestId('run-count').filter({ hasText: `${RUNS + 2} runs` }).waitFor()
+    await open(
+      `#/experiments/${experimentId}?cols=attributes.run_name,metrics.acc,params.lr,params.model&tree=0`,
+    )
+    await page
+      .getByTestId('run-count')
+      .filter({ hasText: `${RUNS + 2} runs` })
+      .waitFor()
     await page.getByRole('button', { name: 'metrics.acc' }).click()
     await expect.poll(() => page.url()).toContain('sort=metrics.acc')
     const firstName = page.locator('.grid-body .grid-row').first().locator('.name-cell a')
@@ -126,7 +157,9 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
   })
 
   it('nests child runs under their parent and groups by a param with aggregates', async () => {
-    await open(`#/experiments/${experimentId}?cols=attributes.run_name,metrics.acc&sort=attributes.start_time`)
+    await open(
+      `#/experiments/${experimentId}?cols=attributes.run_name,metrics.acc&sort=attributes.start_time`,
+    )
     const parentRow = page.locator('.grid-row', { hasText: 'sweep-parent' })
     await parentRow.getByText('(3)').waitFor()
     await open(`#/experiments/${experimentId}?cols=attributes.run_name,metrics.acc&group=params.model`)
@@ -185,9 +218,13 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     await page.getByRole('heading', { name: 'Comparing 2 runs' }).waitFor()
     const lrRow = page.locator('.diff-table tr', { hasText: 'params.lr' })
     expect(await lrRow.getAttribute('data-differs')).toBe('true')
-    expect(await page.locator('.diff-table tr', { hasText: 'params.model' }).getAttribute('data-differs')).toBe('true')
+    expect(
+      await page.locator('.diff-table tr', { hasText: 'params.model' }).getAttribute('data-differs'),
+    ).toBe('true')
     await page.getByRole('img', { name: 'Parallel coordinates' }).waitFor()
-    await expect.poll(async () => Number(await page.getByTestId('chart-loss').getAttribute('data-points'))).toBeGreaterThan(50)
+    await expect
+      .poll(async () => Number(await page.getByTestId('chart-loss').getAttribute('data-points')))
+      .toBeGreaterThan(50)
     await shot('compare')
   })
 
@@ -196,9 +233,17 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     await client.artifacts.logText(runId, 'epoch 1 loss 0.5\nepoch 2 loss 0.25\n', 'logs/train.log')
     await client.artifacts.logDict(runId, { lr: 0.002, layers: [64, 32] }, 'config.json')
     await client.artifacts.logText(runId, 'name,score\nalpha,1\n"b, quoted",2\n', 'data/scores.csv')
-    await client.artifacts.logText(runId, '<h1 id="inside">Report</h1><script>try { parent.__escaped = 1 } catch {}</script>', 'report.html')
+    await client.artifacts.logText(
+      runId,
+      '<h1 id="inside">Report</h1><script>try { parent.__escaped = 1 } catch {}</script>',
+      'report.html',
+    )
     await client.artifacts.logImage(runId, PIXEL_PNG, 'plots/pixel.png')
-    await client.artifacts.logText(runId, 'artifact_path: model\nflavors:\n  python_function:\n    loader_module: m\n', 'model/MLmodel')
+    await client.artifacts.logText(
+      runId,
+      'artifact_path: model\nflavors:\n  python_function:\n    loader_module: m\n',
+      'model/MLmodel',
+    )
     await open(`#/experiments/${experimentId}/runs/${runId}?tab=artifacts`)
     await page.getByRole('button', { name: /config\.json/ }).click()
     await page.getByTestId('artifact-preview').getByText('"layers": [').waitFor()
@@ -240,6 +285,30 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     await page.getByRole('link', { name: 'trial-02' }).waitFor()
     await page.getByRole('link', { name: /Browse the run's artifacts/ }).click()
     await page.getByRole('tab', { name: 'Artifacts', selected: true }).waitFor()
+  })
+
+  it('shows two experiments at once, and deletes and restores selected runs', async () => {
+    const other = await client.createExperiment({ name: 'e2e-ui-other' })
+    const extra = await client.createRun({ experimentId: other, runName: 'other-run' })
+    await open(`#/experiments/${experimentId},${other}?tree=0`)
+    await page
+      .getByTestId('run-count')
+      .filter({ hasText: `${RUNS + 3} runs` })
+      .waitFor()
+    await page.getByRole('columnheader', { name: 'Experiment' }).waitFor()
+    await page.locator('.grid-row', { hasText: 'other-run' }).getByText('e2e-ui-other').waitFor()
+
+    await page.getByRole('checkbox', { name: 'Select run other-run' }).check()
+    await page.getByRole('button', { name: 'Delete' }).click()
+    await page
+      .getByTestId('run-count')
+      .filter({ hasText: `${RUNS + 2} runs` })
+      .waitFor()
+    expect((await client.getRun(extra.info.runId)).info.lifecycleStage).toBe('deleted')
+    await page.getByRole('combobox', { name: 'Show runs' }).selectOption('deleted')
+    await page.getByRole('checkbox', { name: 'Select run other-run' }).check()
+    await page.getByRole('button', { name: 'Restore' }).click()
+    await expect.poll(async () => (await client.getRun(extra.info.runId)).info.lifecycleStage).toBe('active')
   })
 
   it('switches to the dark theme and stays keyboard reachable', async () => {

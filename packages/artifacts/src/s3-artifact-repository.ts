@@ -256,7 +256,7 @@ export class S3ArtifactRepository implements ArtifactRepository {
     // Counts for progress and ends the stream with an error when the body is shorter or longer than
     // announced, so a truncated upload fails instead of waiting for bytes that never come.
     const counted = new Transform({
-      highWaterMark: 1024 * 1024,
+      highWaterMark: 256 * 1024,
       transform(chunk: Buffer, _encoding, callback) {
         size += chunk.length
         if (announced !== undefined && size > announced) {

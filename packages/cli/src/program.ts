@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander'
 import { artifactsCommand } from './commands/artifacts-command.js'
 import { dbCommand } from './commands/db-command.js'
 import { experimentsCommand } from './commands/experiments-command.js'
+import { gatewayCommand } from './commands/gateway-command.js'
 import { gcCommand } from './commands/gc-command.js'
 import { modelsCommand } from './commands/models-command.js'
 import { runsCommand } from './commands/runs-command.js'
@@ -26,6 +27,7 @@ export function createProgram(): Command {
     modelsCommand(),
     artifactsCommand(),
     gcCommand(),
+    gatewayCommand(),
   ]) {
     program.addCommand(command)
   }

@@ -1,6 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { type GatewayApiKeyRecord, type GatewayLimits, type GatewayStore, MlflowError } from '@cairn/core'
-import { type EndpointConfig, type GatewayConfig, hashApiKey, type RouteConfig } from './config/gateway-config.js'
+import {
+  type EndpointConfig,
+  type GatewayConfig,
+  hashApiKey,
+  type RouteConfig,
+} from './config/gateway-config.js'
 import { UpstreamError } from './http/upstream-error.js'
 import { type Caller, LimitEnforcer } from './limits/limit-enforcer.js'
 import { MemoryGatewayStore } from './limits/memory-gateway-store.js'
@@ -62,7 +67,10 @@ export class Gateway {
   #endpoints: Map<string, EndpointConfig>
   #routes: Map<string, RouteConfig>
   #configKeys: Map<string, Caller & { endpoints: string[] }>
-  readonly #storeKeys = new Map<string, { caller: (Caller & { endpoints: string[] }) | undefined; expires: number }>()
+  readonly #storeKeys = new Map<
+    string,
+    { caller: (Caller & { endpoints: string[] }) | undefined; expires: number }
+  >()
   readonly store: GatewayStore
   readonly #limits: LimitEnforcer
   readonly #breakers = new CircuitBreakers()
@@ -76,7 +84,8 @@ export class Gateway {
     this.#logger = options.logger ?? console
     this.#usage = new UsageRecorder(this.store, {
       flushIntervalMs: options.usageFlushIntervalMs,
-      onError: (error) => this.#logger.error('cairn gateway: could not record usage:', this.redact(String(error))),
+      onError: (error) =>
+        this.#logger.error('cairn gateway: could not record usage:', this.redact(String(error))),
     })
     this.#config = options.config
     this.#endpoints = new Map()
@@ -127,9 +136,22 @@ export class Gateway {
   /** Names callable through `/v1/models`: endpoints and routes. */
   listModels(): { id: string; endpointType: EndpointType; provider: string }[] {
     return [
-      ...this.#config.endpoints.map((endpoint) => ({ id: endpoint.name, endpointType: endpoint.endpointType, provider: endpoint.model.provider })),
-      ...this.#config.routes.map((route) => ({ id: route.name, endpointType: route.taskType, provider: 'route' })),
+      ...this.#config.endpoints.map((endpoint) => ({
+        id: endpoint.name,
+        endpointType: endpoint.endpointType,
+        provider: endpoint.model.provider,
+      })),
+      ...this.#config.routes.map((route) => ({
+        id: route.name,
+        endpointType: route.taskType,
+        provider: 'route',
+      })),
     ]
+  }
+
+  /** The type of an endpoint or route, undefined when no such name exists. */
+  typeOf(name: string): EndpointType | undefined {
+    return this.#endpoints.get(name)?.endpointType ?? this.#routes.get(name)?.taskType
   }
 
   /** Whether calls must carry a gateway API key. */
@@ -141,7 +163,11 @@ export class Gateway {
   async authenticate(token: string | undefined, address: string): Promise<Caller> {
     const anonymous: Caller = { keyId: null, keyLimits: undefined, address }
     if (!token) {
-      if (this.requiresApiKey) throw new MlflowError('UNAUTHENTICATED', 'A gateway API key is required (Authorization: Bearer <key>)')
+      if (this.requiresApiKey)
+        throw new MlflowError(
+          'UNAUTHENTICATED',
+          'A gateway API key is required (Authorization: Bearer <key>)',
+        )
       return anonymous
     }
     const hash = hashApiKey(token)
@@ -158,7 +184,9 @@ export class Gateway {
     const cached = this.#storeKeys.get(hash)
     if (cached && cached.expires > now) return cached.caller
     const record = await this.store.findApiKeyByHash(hash)
-    const caller = record ? { keyId: record.keyId, keyLimits: limitsOf(record), address: '', endpoints: record.endpoints } : undefined
+    const caller = record
+      ? { keyId: record.keyId, keyLimits: limitsOf(record), address: '', endpoints: record.endpoints }
+      : undefined
     if (this.#storeKeys.size > 10_000) this.#storeKeys.clear()
     this.#storeKeys.set(hash, { caller, expires: now + KEY_CACHE_MS })
     return caller
@@ -166,7 +194,8 @@ export class Gateway {
 
   /** Whether `token` is the admin key (or, when none is configured, the call comes from this machine). */
   isAdmin(token: string | undefined, address: string): boolean {
-    if (this.#config.adminKeyHash) return token !== undefined && hashApiKey(token) === this.#config.adminKeyHash
+    if (this.#config.adminKeyHash)
+      return token !== undefined && hashApiKey(token) === this.#config.adminKeyHash
     return LOOPBACK.test(address)
   }
 
@@ -179,7 +208,10 @@ export class Gateway {
       throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Invalid endpoint / route name: '${name}'`)
     const actualType = endpoint?.endpointType ?? route!.taskType
     if (actualType !== expected)
-      throw new MlflowError('INVALID_PARAMETER_VALUE', `Endpoint '${name}' is not ${article(kind)} ${kind} endpoint (it is ${actualType})`)
+      throw new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        `Endpoint '${name}' is not ${article(kind)} ${kind} endpoint (it is ${actualType})`,
+      )
     const ordered: EndpointConfig[] = []
     const add = (candidate: EndpointConfig | undefined) => {
       if (candidate && !ordered.includes(candidate)) ordered.push(candidate)
@@ -188,7 +220,8 @@ export class Gateway {
     else {
       const chosen = pickWeighted(route!.destinations)
       add(this.#endpoints.get(chosen.name))
-      for (const destination of route!.destinations) if (destination.trafficPercentage > 0) add(this.#endpoints.get(destination.name))
+      for (const destination of route!.destinations)
+        if (destination.trafficPercentage > 0) add(this.#endpoints.get(destination.name))
     }
     for (let index = 0; index < ordered.length; index++)
       for (const fallback of ordered[index]!.fallbacks) add(this.#endpoints.get(fallback))
@@ -204,12 +237,31 @@ export class Gateway {
   }
 
   /** A non-streamed call: chat, completions or embeddings. */
-  async invoke(name: string, kind: InvocationKind, body: Record<string, unknown>, options: InvokeOptions): Promise<Record<string, unknown>> {
+  async invoke(
+    name: string,
+    kind: InvocationKind,
+    body: Record<string, unknown>,
+    options: InvokeOptions,
+  ): Promise<Record<string, unknown>> {
     const started = performance.now()
     const candidates = this.#candidates(name, kind)
-    await this.#admit(name, candidates, options)
-    const request = stripRouting(body)
     let served: EndpointConfig = candidates[0]!
+    try {
+      await this.#admit(name, candidates, options)
+    } catch (error) {
+      this.#finish({
+        name,
+        endpoint: served,
+        caller: options.caller,
+        started,
+        status: statusOf(error),
+        stream: false,
+        body,
+        error,
+      })
+      throw error
+    }
+    const request = stripRouting(body)
     try {
       const routed = await routeCall<object>({
         candidates,
@@ -227,11 +279,31 @@ export class Gateway {
       })
       served = routed.endpoint
       const result = routed.result as unknown as Record<string, unknown>
+      if (kind === 'embeddings' && body.encoding_format === 'base64') encodeEmbeddings(result)
       const usage = result.usage as Partial<Usage> | undefined
-      this.#finish({ name, endpoint: served, caller: options.caller, started, status: 200, usage, stream: false, body, response: result })
+      this.#finish({
+        name,
+        endpoint: served,
+        caller: options.caller,
+        started,
+        status: 200,
+        usage,
+        stream: false,
+        body,
+        response: result,
+      })
       return result
     } catch (error) {
-      this.#finish({ name, endpoint: served, caller: options.caller, started, status: statusOf(error), stream: false, body, error })
+      this.#finish({
+        name,
+        endpoint: served,
+        caller: options.caller,
+        started,
+        status: statusOf(error),
+        stream: false,
+        body,
+        error,
+      })
       throw error
     }
   }
@@ -240,12 +312,31 @@ export class Gateway {
    * A streamed call. Retries and fallbacks apply until the first chunk with content has arrived; after that a
    * failure ends the stream with an error event (the caller has already received part of the answer).
    */
-  async invokeStream(name: string, kind: 'chat' | 'completions', body: Record<string, unknown>, options: InvokeOptions): Promise<InvocationStream> {
+  async invokeStream(
+    name: string,
+    kind: 'chat' | 'completions',
+    body: Record<string, unknown>,
+    options: InvokeOptions,
+  ): Promise<InvocationStream> {
     const started = performance.now()
     const candidates = this.#candidates(name, kind)
-    await this.#admit(name, candidates, options)
-    const request = stripRouting(body)
     let served: EndpointConfig = candidates[0]!
+    try {
+      await this.#admit(name, candidates, options)
+    } catch (error) {
+      this.#finish({
+        name,
+        endpoint: served,
+        caller: options.caller,
+        started,
+        status: statusOf(error),
+        stream: true,
+        body,
+        error,
+      })
+      throw error
+    }
+    const request = stripRouting(body)
     let routed: Awaited<ReturnType<typeof routeCall<StartedStream>>>
     try {
       routed = await routeCall<StartedStream>({
@@ -257,12 +348,23 @@ export class Gateway {
         call: async (endpoint) => {
           const callOptions: CallOptions = { timeoutMs: endpoint.timeoutMs, signal: options.signal }
           const chunks: AsyncIterable<StreamChunk> =
-            kind === 'chat' ? endpoint.provider.chatStream(request as never, callOptions) : endpoint.provider.completionsStream(request as never, callOptions)
+            kind === 'chat'
+              ? endpoint.provider.chatStream(request as never, callOptions)
+              : endpoint.provider.completionsStream(request as never, callOptions)
           return startStream(chunks)
         },
       })
     } catch (error) {
-      this.#finish({ name, endpoint: served, caller: options.caller, started, status: statusOf(error), stream: true, body, error })
+      this.#finish({
+        name,
+        endpoint: served,
+        caller: options.caller,
+        started,
+        status: statusOf(error),
+        stream: true,
+        body,
+        error,
+      })
       throw error
     }
     served = routed.endpoint
@@ -287,21 +389,41 @@ export class Gateway {
           yield next.value
         }
       } catch (error) {
-        failure = error instanceof UpstreamError ? new MlflowError('TEMPORARILY_UNAVAILABLE', gateway.redact(error.message)) : error
+        failure =
+          error instanceof UpstreamError
+            ? new MlflowError('TEMPORARILY_UNAVAILABLE', gateway.redact(error.message))
+            : error
         status = statusOf(failure)
         throw failure
       } finally {
         if (status === 200 && options.signal?.aborted) status = 499
         await iterator.return?.(undefined)
-        gateway.#finish({ name, endpoint: served, caller: options.caller, started, status, usage, stream: true, body, response: text ? { text } : undefined, error: failure })
+        gateway.#finish({
+          name,
+          endpoint: served,
+          caller: options.caller,
+          started,
+          status,
+          usage,
+          stream: true,
+          body,
+          response: text ? { text } : undefined,
+          error: failure,
+        })
       }
     }
     return { chunks: chunks() }
   }
 
   #recordFailure(endpoint: EndpointConfig, error: UpstreamError): void {
-    this.metrics.recordUpstreamFailure({ endpoint: endpoint.name, provider: endpoint.model.provider, failure: error.failure })
-    this.#logger.warn(`cairn gateway: ${endpoint.name} (${endpoint.model.provider}) failed: ${this.redact(error.message)}`)
+    this.metrics.recordUpstreamFailure({
+      endpoint: endpoint.name,
+      provider: endpoint.model.provider,
+      failure: error.failure,
+    })
+    this.#logger.warn(
+      `cairn gateway: ${endpoint.name} (${endpoint.model.provider}) failed: ${this.redact(error.message)}`,
+    )
   }
 
   #finish(call: {
@@ -322,7 +444,10 @@ export class Gateway {
     const model = call.endpoint.model.name
     const costUsd = costOf(findPrice(model, this.#config.prices), inputTokens, outputTokens)
     const provider = call.endpoint.model.provider
-    this.metrics.recordCall({ endpoint: call.name, provider, status: call.status }, { inputTokens, outputTokens, costUsd, latencyMs })
+    this.metrics.recordCall(
+      { endpoint: call.name, provider, status: call.status },
+      { inputTokens, outputTokens, costUsd, latencyMs },
+    )
     const logging = call.endpoint.logging
     this.#usage.record({
       requestId: randomUUID(),
@@ -339,7 +464,9 @@ export class Gateway {
       stream: call.stream,
       requestBody: logging ? JSON.stringify(call.body) : null,
       responseBody: logging && call.response !== undefined ? JSON.stringify(call.response) : null,
-      errorMessage: call.error ? this.redact(call.error instanceof Error ? call.error.message : String(call.error)) : null,
+      errorMessage: call.error
+        ? this.redact(call.error instanceof Error ? call.error.message : String(call.error))
+        : null,
     })
     if (call.status === 200 && (inputTokens + outputTokens > 0 || costUsd > 0)) {
       const primary = this.#endpoints.get(call.name) ?? call.endpoint
@@ -351,8 +478,11 @@ export class Gateway {
   }
 
   /** Creates a key in the store; the secret is returned once and only its hash is kept. */
-  async createApiKey(options: { name: string; endpoints?: string[] } & GatewayLimits): Promise<{ record: GatewayApiKeyRecord; secret: string }> {
-    if (!/^[\w\-.]+$/.test(options.name)) throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid API key name '${options.name}'`)
+  async createApiKey(
+    options: { name: string; endpoints?: string[] } & GatewayLimits,
+  ): Promise<{ record: GatewayApiKeyRecord; secret: string }> {
+    if (!/^[\w\-.]+$/.test(options.name))
+      throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid API key name '${options.name}'`)
     for (const endpoint of options.endpoints ?? [])
       if (!this.#endpoints.has(endpoint) && !this.#routes.has(endpoint))
         throw new MlflowError('INVALID_PARAMETER_VALUE', `Endpoint '${endpoint}' does not exist`)
@@ -375,7 +505,8 @@ export class Gateway {
   }
 
   async deleteApiKey(keyId: string): Promise<void> {
-    if (!(await this.store.deleteApiKey(keyId))) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `API key '${keyId}' not found`)
+    if (!(await this.store.deleteApiKey(keyId)))
+      throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `API key '${keyId}' not found`)
     this.#storeKeys.clear()
   }
 
@@ -385,7 +516,9 @@ export class Gateway {
   }
 
   renderMetrics(): string {
-    return this.metrics.render(this.#breakers.targets().map((target) => ({ target, open: this.#breakers.status(target) === 'open' })))
+    return this.metrics.render(
+      this.#breakers.targets().map((target) => ({ target, open: this.#breakers.status(target) === 'open' })),
+    )
   }
 
   async close(): Promise<void> {
@@ -425,9 +558,18 @@ function chunkText(chunk: StreamChunk): string {
   return text
 }
 
+/** The request for the provider: routing fields removed; embeddings are always asked for as floats. */
 function stripRouting(body: Record<string, unknown>): Record<string, unknown> {
-  const { model: _model, stream: _stream, stream_options: _options, ...rest } = body
+  const { model: _model, stream: _stream, stream_options: _options, encoding_format: _format, ...rest } = body
   return rest
+}
+
+/** OpenAI's `encoding_format: "base64"`: each vector as little-endian float32 bytes in base64 (the openai SDK's default). */
+function encodeEmbeddings(result: Record<string, unknown>): void {
+  for (const item of result.data as { embedding: number[] | string }[]) {
+    if (typeof item.embedding === 'string') continue
+    item.embedding = Buffer.from(new Float32Array(item.embedding).buffer).toString('base64')
+  }
 }
 
 function statusOf(error: unknown): number {

@@ -15,7 +15,11 @@ export { createProvider, PROVIDER_NAMES } from './providers/create-provider.js'
 export type { Provider } from './providers/provider.js'
 export { signRequest } from './providers/sigv4.js'
 export { handleFetchRequest } from './server/fetch-adapter.js'
-export { type GatewayHttpRequest, type GatewayHttpResponse, handleGatewayRequest } from './server/gateway-routes.js'
+export {
+  type GatewayHttpRequest,
+  type GatewayHttpResponse,
+  handleGatewayRequest,
+} from './server/gateway-routes.js'
 export { createNodeHandler } from './server/node-adapter.js'
 export { type RunningGateway, type StartGatewayOptions, startGateway } from './start-gateway.js'
 export type * from './types.js'

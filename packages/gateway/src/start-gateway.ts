@@ -35,11 +35,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       : watchGatewayConfig(options.configPath, {
           onReload: (config) => {
             gateway.reload(config)
-            logger.info(`cairn gateway: reloaded ${options.configPath} (${config.endpoints.length} endpoints)`)
+            logger.info(
+              `cairn gateway: reloaded ${options.configPath} (${config.endpoints.length} endpoints)`,
+            )
           },
-          onError: (error) => logger.error(`cairn gateway: kept the running config: ${gateway.redact(error.message)}`),
+          onError: (error) =>
+            logger.error(`cairn gateway: kept the running config: ${gateway.redact(error.message)}`),
         })
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, createNodeHandler(() => gateway))
+  const server = http.createServer(
+    { keepAliveTimeout: 65_000 },
+    createNodeHandler(() => gateway),
+  )
   server.headersTimeout = 66_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

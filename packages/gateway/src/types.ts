@@ -4,7 +4,11 @@
  */
 
 export type EndpointType = 'llm/v1/chat' | 'llm/v1/completions' | 'llm/v1/embeddings'
-export const ENDPOINT_TYPES: readonly EndpointType[] = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings']
+export const ENDPOINT_TYPES: readonly EndpointType[] = [
+  'llm/v1/chat',
+  'llm/v1/completions',
+  'llm/v1/embeddings',
+]
 
 export interface ToolCall {
   id: string
@@ -137,3 +141,7 @@ export function contentText(content: ChatMessage['content']): string {
   if (typeof content === 'string') return content
   return content.map((part) => (typeof part.text === 'string' ? part.text : '')).join('')
 }
+
+/** A provider's parsed JSON, read field by field with optional chaining and fallbacks. */
+// biome-ignore lint/suspicious/noExplicitAny: provider payloads are untyped JSON checked where they are read
+export type ProviderJson = Record<string, any>

@@ -1,4 +1,5 @@
 import { type Int64Value, MlflowError, type Run, type RunInfo, type RunStatus } from '@cairn/core'
+import type { ArtifactBody, ArtifactFile, RunArtifacts } from './artifacts.js'
 import type { LogQueue } from './log-queue.js'
 
 /** Step and time of a metric point logged through the fluent API. */
@@ -15,6 +16,8 @@ export interface RunOwner {
   readonly queue: LogQueue
   /** Ends the run; see `Tracker.endRun`. */
   finishRun(run: ActiveRun, status: RunStatus): Promise<void>
+  /** The tracking client, for artifacts (which go straight to the server, not through the queue). */
+  readonly client?: { readonly artifacts: RunArtifacts }
 }
 
 /** A stoppable source of periodic writes tied to a run (system metrics). */
@@ -126,6 +129,37 @@ export class ActiveRun {
   }
 
   /** Resolves once every write queued for this run so far is stored; rejects with the first failure. */
+  /** Uploads bytes, text, a Blob or a web stream as the artifact `artifactPath` of this run. */
+  logArtifactBody(artifactPath: string, body: ArtifactBody): Promise<void> {
+    return this.#artifacts().uploadArtifact(this.runId, artifactPath, body)
+  }
+
+  /** Logs `text` as the artifact `artifactFile` (MLflow's `log_text`). */
+  logText(text: string, artifactFile: string): Promise<void> {
+    return this.#artifacts().logText(this.runId, text, artifactFile)
+  }
+
+  /** Logs an object as JSON, or YAML for `.yaml`/`.yml` (MLflow's `log_dict`). */
+  logDict(dictionary: Record<string, unknown>, artifactFile: string): Promise<void> {
+    return this.#artifacts().logDict(this.runId, dictionary, artifactFile)
+  }
+
+  /** Logs encoded PNG or JPEG bytes (MLflow's `log_image` for encoded images). */
+  logImage(image: Uint8Array, artifactFile: string): Promise<void> {
+    return this.#artifacts().logImage(this.runId, image, artifactFile)
+  }
+
+  /** The artifacts directly inside `path` (default: the run's root). */
+  listArtifacts(path?: string): Promise<ArtifactFile[]> {
+    return this.#artifacts().listArtifacts(this.runId, path)
+  }
+
+  #artifacts(): RunArtifacts {
+    const artifacts = this.owner.client?.artifacts
+    if (!artifacts) throw new MlflowError('INVALID_STATE', 'This run was started without a tracking client')
+    return artifacts
+  }
+
   flush(): Promise<void> {
     return this.owner.queue.flush(this.runId)
   }

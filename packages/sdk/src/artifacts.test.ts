@@ -7,6 +7,7 @@ import { checkArtifactPath, proxyPathOfRoot } from './artifacts.js'
 import { CairnClient } from './cairn-client.js'
 import { downloadArtifacts, logArtifact, logArtifacts } from './node-artifacts.js'
 import { startLoopbackServer } from './test-support/loopback-server.js'
+import { Tracker } from './tracker.js'
 
 let directory: string
 let client: CairnClient
@@ -81,6 +82,21 @@ describe('RunArtifacts', () => {
     }
     expect(() => checkArtifactPath('a/./b//c')).not.toThrow()
     expect(checkArtifactPath('a/./b//c')).toBe('a/b/c')
+  })
+
+  it('logs artifacts from a run started with the Tracker', async () => {
+    const tracker = new Tracker({ client })
+    const run = await tracker.startRun({
+      experimentName: `tracker-artifacts-${Math.random().toString(36).slice(2)}`,
+    })
+    try {
+      await run.logText('from the tracker', 'notes.txt')
+      await run.logDict({ a: 1 }, 'd.yml')
+      expect((await run.listArtifacts()).map((file) => file.path)).toEqual(['d.yml', 'notes.txt'])
+    } finally {
+      await run.end()
+    }
+    expect(await client.artifacts.readText(run.runId, 'd.yml')).toBe('a: 1\n')
   })
 
   it('maps proxied roots and refuses others', () => {

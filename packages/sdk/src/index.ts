@@ -4,8 +4,19 @@
  * Node-only extras (system metrics, exit hooks, system tags) load on demand or come from `@cairn/sdk/node`.
  */
 
-export type { ErrorCode, Int64Value } from '@cairn/core'
-export { MlflowError } from '@cairn/core'
+export type {
+  ErrorCode,
+  Int64Value,
+  LoggedModel,
+  LoggedModelStatus,
+  ModelUri,
+  ModelVersion,
+  RegisteredModel,
+  Webhook,
+  WebhookDelivery,
+  WebhookEvent,
+} from '@cairn/core'
+export { MlflowError, parseModelUri } from '@cairn/core'
 export { ActiveRun, type LogMetricOptions } from './active-run.js'
 export {
   type ArtifactBody,
@@ -26,8 +37,8 @@ export {
   completeMetric,
   type DeleteExperimentTagRequest,
   type DeleteTagRequest,
-  type GetMetricHistoryBulkIntervalRequest,
   type GetMetricHistoryBucketsRequest,
+  type GetMetricHistoryBulkIntervalRequest,
   type GetMetricHistoryBulkRequest,
   type GetMetricHistoryRequest,
   type GetMetricHistoryResponse,
@@ -72,21 +83,28 @@ export {
   startRun,
   withRun,
 } from './fluent.js'
+export {
+  type CreateGatewayApiKeyRequest,
+  type GatewayApiKey,
+  type GatewayChatChunk,
+  type GatewayChatMessage,
+  type GatewayChatRequest,
+  type GatewayChatResponse,
+  GatewayClient,
+  type GatewayClientOptions,
+  type GatewayCompletionsChunk,
+  type GatewayCompletionsRequest,
+  type GatewayCompletionsResponse,
+  type GatewayEmbeddingsResponse,
+  type GatewayEndpoint,
+  type GatewayEndpointType,
+  type GatewayUsageFilter,
+  type GatewayUsageRecord,
+  type GatewayUsageSummaryRow,
+} from './gateway.js'
 export { type HttpClientOptions, parseRetryAfter, type RetryOptions } from './http-client.js'
 export { LogQueue, type LogQueueOptions, type QueuedOperation } from './log-queue.js'
 export { type Page, PagedIterable } from './paged-iterable.js'
-export { type StartRunOptions, Tracker, type TrackerOptions } from './tracker.js'
-export type {
-  LoggedModel,
-  LoggedModelStatus,
-  ModelUri,
-  ModelVersion,
-  RegisteredModel,
-  Webhook,
-  WebhookDelivery,
-  WebhookEvent,
-} from '@cairn/core'
-export { parseModelUri } from '@cairn/core'
 export {
   type CreateLoggedModelRequest as CreateLoggedModelOptions,
   type CreateModelVersionRequest,
@@ -98,3 +116,4 @@ export {
   type SearchLoggedModelsRequest,
   type WebhookTestResult,
 } from './registry.js'
+export { type StartRunOptions, Tracker, type TrackerOptions } from './tracker.js'

@@ -3,11 +3,11 @@
  * exit hooks and the run context (user, source, git commit) MLflow's Python client records.
  */
 export * from './index.js'
-export { type ExitAware, readGitCommit, registerExitHooks, resolveSystemTags } from './node-runtime.js'
-export { SystemMetricsMonitor, type SystemMetricsMonitorOptions } from './system-metrics.js'
 export {
   type ArtifactTransferOptions,
   downloadArtifacts,
   logArtifact,
   logArtifacts,
 } from './node-artifacts.js'
+export { type ExitAware, readGitCommit, registerExitHooks, resolveSystemTags } from './node-runtime.js'
+export { SystemMetricsMonitor, type SystemMetricsMonitorOptions } from './system-metrics.js'

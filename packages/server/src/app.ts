@@ -1,8 +1,11 @@
 import { MlflowError, stringifyExactJson } from '@cairn/core'
+import type { Gateway } from '@cairn/gateway'
 import type { TrackingStore } from '@cairn/store'
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { ZodError } from 'zod'
+import { registerGatewayRoutes } from './gateway/mount-gateway.js'
+import { getModelVersionArtifactHandler } from './handlers/model-version-artifact-handler.js'
 import type { RequestShape } from './http/request-input.js'
 import {
   checkJsonContentType,
@@ -12,7 +15,6 @@ import {
   readBodyText,
   readQueryInput,
 } from './http/request-input.js'
-import { getModelVersionArtifactHandler } from './handlers/model-version-artifact-handler.js'
 import { buildOpenApiDocument } from './openapi/openapi-document.js'
 import { ARTIFACT_API_ROUTES, registerArtifactRoutes } from './routes/artifact-routes.js'
 import { CAIRN_ROUTES } from './routes/cairn-routes.js'
@@ -47,6 +49,8 @@ export interface CreateAppOptions {
   uiDirectory?: string | false
   /** Webhook delivery settings (default: MLflow's `MLFLOW_WEBHOOK_*` environment variables). */
   webhooks?: WebhookSettings
+  /** LLM gateway served at its own paths and through the UI's `gateway-proxy` (issue 7). */
+  gateway?: Gateway
 }
 
 /** Prefixes every tracking route is served under; the MLflow UI calls `/ajax-api`. */
@@ -161,6 +165,8 @@ export function createApp(options: CreateAppOptions): Hono {
       ),
     )
   }
+
+  registerGatewayRoutes(app, options.gateway)
 
   if (options.uiDirectory !== false) app.get('*', serveUi(options.uiDirectory))
 

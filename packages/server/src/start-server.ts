@@ -8,6 +8,7 @@ import { createTrackingStore } from '@cairn/store'
 import { serve } from '@hono/node-server'
 import type { ServerLogger } from './app.js'
 import { createApp } from './app.js'
+import { type MountedGateway, openMountedGateway } from './gateway/mount-gateway.js'
 import { readEnvironmentConfig } from './server-config.js'
 import type { ArtifactSettings } from './services/artifact-service.js'
 
@@ -33,6 +34,8 @@ export interface ServerOptions {
   handleSignals?: boolean
   /** Receives unexpected errors (default: `console`). */
   logger?: ServerLogger
+  /** Gateway config (MLflow's YAML) to serve the LLM gateway inside the server (issue 7). */
+  gatewayConfigPath?: string
 }
 
 /** A running server. */
@@ -135,24 +138,31 @@ async function startSingleServer(
     defaultArtifactRoot: options.defaultArtifactRoot,
   })
   let server: Server
+  let mounted: MountedGateway | undefined
   try {
+    if (serverOptions.gatewayConfigPath)
+      mounted = await openMountedGateway(serverOptions.gatewayConfigPath, options.backendStoreUri, logger)
     server = await listen(
       createApp({
         store,
         truncateLongValues: options.truncateLongValues,
         logger,
         artifacts: options.artifacts,
+        gateway: mounted?.gateway,
       }),
       options,
     )
   } catch (error) {
+    await mounted?.close()
     await store.close()
     throw error
   }
   const address = server.address() as AddressInfo
   let closing: Promise<void> | undefined
   const close = () => {
-    closing ??= closeServer(server).then(() => store.close())
+    closing ??= closeServer(server)
+      .then(() => mounted?.close())
+      .then(() => store.close())
     return closing
   }
   if (serverOptions.handleSignals ?? true) onShutdownSignal(close, logger)

@@ -18,24 +18,45 @@ describeEachStore('metric history buckets', (getStore) => {
   }
 
   const series = (count: number, value: (step: number) => number): Metric[] =>
-    Array.from({ length: count }, (_, step) => ({ key: 'loss', value: value(step), timestamp: 1000 + step, step }))
+    Array.from({ length: count }, (_, step) => ({
+      key: 'loss',
+      value: value(step),
+      timestamp: 1000 + step,
+      step,
+    }))
 
   it('keeps a one-point spike visible in a long series, with first and last points per bucket', async () => {
     const runId = await newRun()
-    await logSeries(runId, series(10_000, (step) => (step === 6_543 ? 1e6 : step % 7)))
-    const buckets = await getStore().getMetricHistoryBuckets({ runIds: [runId], metricKey: 'loss', buckets: 100 })
+    await logSeries(
+      runId,
+      series(10_000, (step) => (step === 6_543 ? 1e6 : step % 7)),
+    )
+    const buckets = await getStore().getMetricHistoryBuckets({
+      runIds: [runId],
+      metricKey: 'loss',
+      buckets: 100,
+    })
     expect(buckets).toHaveLength(100)
     expect(buckets.map((bucket) => bucket.count).reduce((a, b) => a + b)).toBe(10_000)
     const spike = buckets.find((bucket) => bucket.max === 1e6)
     expect(spike?.bucket).toBe(65)
     expect(spike).toMatchObject({ firstStep: 6500, lastStep: 6599, min: 0, count: 100 })
-    expect(buckets[0]).toMatchObject({ bucket: 0, firstStep: 0, firstValue: 0, firstTimestamp: 1000, lastStep: 99 })
+    expect(buckets[0]).toMatchObject({
+      bucket: 0,
+      firstStep: 0,
+      firstValue: 0,
+      firstTimestamp: 1000,
+      lastStep: 99,
+    })
     expect(buckets[0]?.lastValue).toBe(99 % 7)
   })
 
   it('buckets only the asked step range and answers single points when the range is sparse', async () => {
     const runId = await newRun()
-    await logSeries(runId, series(1000, (step) => step * 2))
+    await logSeries(
+      runId,
+      series(1000, (step) => step * 2),
+    )
     const buckets = await getStore().getMetricHistoryBuckets({
       runIds: [runId],
       metricKey: 'loss',
@@ -54,14 +75,22 @@ describeEachStore('metric history buckets', (getStore) => {
 
   it('aligns the buckets of several runs on one step range and reports the run of each', async () => {
     const [first, second] = [await newRun(), await newRun()]
-    await logSeries(first!, series(100, () => 1))
-    await logSeries(second!, series(200, () => 2))
+    await logSeries(
+      first!,
+      series(100, () => 1),
+    )
+    await logSeries(
+      second!,
+      series(200, () => 2),
+    )
     const buckets = await getStore().getMetricHistoryBuckets({
       runIds: [first!, second!],
       metricKey: 'loss',
       buckets: 10,
     })
-    expect(buckets.filter((bucket) => bucket.runId === first).map((bucket) => bucket.bucket)).toEqual([0, 1, 2, 3, 4])
+    expect(buckets.filter((bucket) => bucket.runId === first).map((bucket) => bucket.bucket)).toEqual([
+      0, 1, 2, 3, 4,
+    ])
     expect(buckets.filter((bucket) => bucket.runId === second)).toHaveLength(10)
   })
 
@@ -71,10 +100,16 @@ describeEachStore('metric history buckets', (getStore) => {
       { key: 'loss', value: Number.NaN, timestamp: 1, step: 0 },
       { key: 'loss', value: 3, timestamp: 2, step: 1 },
     ])
-    const buckets = await getStore().getMetricHistoryBuckets({ runIds: [runId], metricKey: 'loss', buckets: 2 })
+    const buckets = await getStore().getMetricHistoryBuckets({
+      runIds: [runId],
+      metricKey: 'loss',
+      buckets: 2,
+    })
     expect(buckets).toHaveLength(1)
     expect(buckets[0]).toMatchObject({ min: 3, max: 3, count: 1 })
-    expect(await getStore().getMetricHistoryBuckets({ runIds: [runId], metricKey: 'nope', buckets: 2 })).toEqual([])
+    expect(
+      await getStore().getMetricHistoryBuckets({ runIds: [runId], metricKey: 'nope', buckets: 2 }),
+    ).toEqual([])
   })
 
   it('rejects unknown runs and bad ranges with MLflow errors', async () => {
@@ -93,7 +128,13 @@ describeEachStore('metric history buckets', (getStore) => {
       'INVALID_PARAMETER_VALUE',
     )
     await expectMlflowError(
-      store.getMetricHistoryBuckets({ runIds: [runId], metricKey: 'loss', startStep: 5, endStep: 1, buckets: 5 }),
+      store.getMetricHistoryBuckets({
+        runIds: [runId],
+        metricKey: 'loss',
+        startStep: 5,
+        endStep: 1,
+        buckets: 5,
+      }),
       'INVALID_PARAMETER_VALUE',
     )
   })

@@ -11,7 +11,9 @@ type Theme = 'light' | 'dark'
 function initialTheme(): Theme {
   const stored = typeof localStorage === 'undefined' ? null : localStorage.getItem('cairn-theme')
   if (stored === 'light' || stored === 'dark') return stored
-  return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'
+  return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches
+    ? 'dark'
+    : 'light'
 }
 
 /** Experiment ids of MLflow's `compare-experiments/s?experiments=["1","2"]` link. */
@@ -28,7 +30,8 @@ function mlflowExperimentList(query: URLSearchParams): string[] {
 export function pageFor(route: Route) {
   const [first, second, third, fourth, ...rest] = route.segments
   const query = route.query
-  if (first === undefined || (first === 'experiments' && second === undefined)) return <ExperimentsPage query={query} />
+  if (first === undefined || (first === 'experiments' && second === undefined))
+    return <ExperimentsPage query={query} />
   if (first === 'experiments' && second !== undefined) {
     if (third === 'runs' && fourth !== undefined) {
       const artifactPath = rest[0] === 'artifacts' && rest.length > 1 ? rest.slice(1).join('/') : undefined
@@ -36,11 +39,13 @@ export function pageFor(route: Route) {
     }
     return <RunsPage key={second} experimentIds={second.split(',').filter(Boolean)} query={query} />
   }
-  if (first === 'compare-experiments') return <RunsPage experimentIds={mlflowExperimentList(query)} query={query} />
+  if (first === 'compare-experiments')
+    return <RunsPage experimentIds={mlflowExperimentList(query)} query={query} />
   if (first === 'compare' || first === 'compare-runs') return <ComparePage query={query} />
   if (first === 'models' && second === undefined) return <ModelsPage query={query} />
   if (first === 'models' && second !== undefined) {
-    if (third === 'versions' && fourth !== undefined) return <ModelVersionPage name={second} version={fourth} />
+    if (third === 'versions' && fourth !== undefined)
+      return <ModelVersionPage name={second} version={fourth} />
     return <ModelPage name={second} />
   }
   return (
@@ -63,12 +68,10 @@ export function App() {
   const section = route.segments[0] === 'models' ? 'models' : 'experiments'
   return (
     <div className="app">
-      <a className="skip-link" href="#main" onClick={(event) => {
-        event.preventDefault()
-        document.getElementById('main')?.focus()
-      }}>
+      {/* A button, not a link: with hash routing a `#main` link would change the route. */}
+      <button type="button" className="skip-link" onClick={() => document.getElementById('main')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header className="top-bar">
         <a className="brand" href="#/">
           Cairn
@@ -82,7 +85,11 @@ export function App() {
           </a>
         </nav>
         <span className="spacer" />
-        <button type="button" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+        <button
+          type="button"
+          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+          aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+        >
           {theme === 'dark' ? '☀ Light' : '☾ Dark'}
         </button>
       </header>

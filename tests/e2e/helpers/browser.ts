@@ -15,7 +15,9 @@ export const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots')
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`chromium is missing at ${CHROMIUM_PATH}: install Debian's chromium package (CI=true needs it)`)
+    throw new Error(
+      `chromium is missing at ${CHROMIUM_PATH}: install Debian's chromium package (CI=true needs it)`,
+    )
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--headless'] })
 }

@@ -46,6 +46,11 @@ export function serverCommand(): Command {
         .env('MLFLOW_WORKERS')
         .argParser(parseInteger('--workers')),
     )
+    .addOption(
+      new Option('--gateway-config-path <path>', 'serve the LLM gateway from this config too (MLflow gateway YAML)').env(
+        'MLFLOW_GATEWAY_CONFIG',
+      ),
+    )
     .action(async (options: ServerCommandOptions) => {
       const server = await startServer({
         backendStoreUri: options.backendStoreUri,
@@ -56,6 +61,7 @@ export function serverCommand(): Command {
         host: options.host,
         port: options.port,
         workers: options.workers,
+        gatewayConfigPath: options.gatewayConfigPath,
       })
       // With --workers, each worker re-runs this command; only the primary speaks.
       if (cluster.isPrimary)
@@ -72,4 +78,5 @@ interface ServerCommandOptions {
   host?: string
   port?: number
   workers?: number
+  gatewayConfigPath?: string
 }

@@ -70,7 +70,7 @@ export type RegisteredModelEnvelope = z.infer<typeof RegisteredModelEnvelope>
 
 /** `POST registered-models/rename` */
 export const RenameRegisteredModelRequest = z
-  .object({ name: RequiredString, new_name: z.string().optional() })
+  .object({ name: RequiredString, new_name: RequiredString })
   .meta({ id: 'RenameRegisteredModelRequest' })
 export type RenameRegisteredModelRequest = z.output<typeof RenameRegisteredModelRequest>
 

@@ -50,10 +50,16 @@ api_keys:
 
 describe('parseGatewayConfig', () => {
   it('reads MLflow endpoints, routes, Cairn options and resolves secrets from the environment', () => {
-    const config = parseGatewayConfig(VALID, { env: { OPENAI_API_KEY: 'sk-env-secret', TEAM_A_KEY: 'team-a-secret' } })
+    const config = parseGatewayConfig(VALID, {
+      env: { OPENAI_API_KEY: 'sk-env-secret', TEAM_A_KEY: 'team-a-secret' },
+    })
     expect(config.endpoints.map((endpoint) => endpoint.name)).toEqual(['chat', 'chat-2', 'embed'])
     expect(config.endpoints[0]!.limit).toEqual({ calls: 10, key: null, renewalPeriod: 'minute' })
-    expect(config.endpoints[1]).toMatchObject({ fallbacks: ['chat'], timeoutMs: 5000, rateLimit: { requestsPerMinute: 100, tokensPerMinute: 5000 } })
+    expect(config.endpoints[1]).toMatchObject({
+      fallbacks: ['chat'],
+      timeoutMs: 5000,
+      rateLimit: { requestsPerMinute: 100, tokensPerMinute: 5000 },
+    })
     expect(config.endpoints[1]!.retry.maxRetries).toBe(1)
     expect(config.routes[0]!.destinations).toEqual([
       { name: 'chat', trafficPercentage: 70 },
@@ -76,18 +82,78 @@ describe('parseGatewayConfig', () => {
 
   it.each([
     ['a missing endpoints list', 'routes: []\n', 1, /unknown key 'routes'|`endpoints` is required/],
-    ['route_type inside an endpoint', 'endpoints:\n  - name: a\n    route_type: llm/v1/chat\n', 3, /route_type/],
-    ['a bad endpoint type', 'endpoints:\n  - name: a\n    endpoint_type: llm/v1/image\n    model: {provider: openai}\n', 3, /endpoint_type must be one of/],
-    ['an unknown provider', 'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model:\n      provider: nope\n', 5, /unknown provider 'nope'/],
-    ['a missing API key', 'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model:\n      provider: openai\n      config: {}\n', 6, /openai_api_key/],
-    ['an unset environment variable', 'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model:\n      provider: openai\n      config:\n        openai_api_key: $NOT_SET_ANYWHERE\n', 7, /NOT_SET_ANYWHERE is not set/],
-    ['an invalid name', 'endpoints:\n  - name: "a b"\n    endpoint_type: llm/v1/chat\n', 2, /may contain only/],
-    ['a type the provider lacks', 'endpoints:\n  - name: a\n    endpoint_type: llm/v1/embeddings\n    model: {provider: anthropic, config: {anthropic_api_key: k}}\n', 3, /does not serve llm\/v1\/embeddings/],
-    ['duplicate names', 'endpoints:\n  - {name: a, endpoint_type: llm/v1/chat, model: {provider: ollama}}\n  - {name: a, endpoint_type: llm/v1/chat, model: {provider: ollama}}\n', 3, /duplicate endpoint name/],
-    ['percentages not adding to 100', 'endpoints:\n  - {name: a, endpoint_type: llm/v1/chat, model: {provider: ollama}}\nroutes:\n  - name: r\n    task_type: llm/v1/chat\n    destinations:\n      - {name: a, traffic_percentage: 60}\n', 6, /add up to 60/],
-    ['a route to another type', 'endpoints:\n  - {name: a, endpoint_type: llm/v1/chat, model: {provider: ollama}}\nroutes:\n  - name: r\n    task_type: llm/v1/completions\n    destinations:\n      - name: a\n        traffic_percentage: 100\n', 7, /is llm\/v1\/chat/],
-    ['a bad limit', 'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model: {provider: ollama}\n    limit: {calls: 0, renewal_period: minute}\n', 5, /calls/],
-    ['an unknown fallback', 'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model: {provider: ollama}\n    fallbacks:\n      - b\n', 6, /fallback 'b' is not an endpoint/],
+    [
+      'route_type inside an endpoint',
+      'endpoints:\n  - name: a\n    route_type: llm/v1/chat\n',
+      3,
+      /route_type/,
+    ],
+    [
+      'a bad endpoint type',
+      'endpoints:\n  - name: a\n    endpoint_type: llm/v1/image\n    model: {provider: openai}\n',
+      3,
+      /endpoint_type must be one of/,
+    ],
+    [
+      'an unknown provider',
+      'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model:\n      provider: nope\n',
+      5,
+      /unknown provider 'nope'/,
+    ],
+    [
+      'a missing API key',
+      'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model:\n      provider: openai\n      config: {}\n',
+      6,
+      /openai_api_key/,
+    ],
+    [
+      'an unset environment variable',
+      'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model:\n      provider: openai\n      config:\n        openai_api_key: $NOT_SET_ANYWHERE\n',
+      7,
+      /NOT_SET_ANYWHERE is not set/,
+    ],
+    [
+      'an invalid name',
+      'endpoints:\n  - name: "a b"\n    endpoint_type: llm/v1/chat\n',
+      2,
+      /may contain only/,
+    ],
+    [
+      'a type the provider lacks',
+      'endpoints:\n  - name: a\n    endpoint_type: llm/v1/embeddings\n    model: {provider: anthropic, config: {anthropic_api_key: k}}\n',
+      3,
+      /does not serve llm\/v1\/embeddings/,
+    ],
+    [
+      'duplicate names',
+      'endpoints:\n  - {name: a, endpoint_type: llm/v1/chat, model: {provider: ollama}}\n  - {name: a, endpoint_type: llm/v1/chat, model: {provider: ollama}}\n',
+      3,
+      /duplicate endpoint name/,
+    ],
+    [
+      'percentages not adding to 100',
+      'endpoints:\n  - {name: a, endpoint_type: llm/v1/chat, model: {provider: ollama}}\nroutes:\n  - name: r\n    task_type: llm/v1/chat\n    destinations:\n      - {name: a, traffic_percentage: 60}\n',
+      6,
+      /add up to 60/,
+    ],
+    [
+      'a route to another type',
+      'endpoints:\n  - {name: a, endpoint_type: llm/v1/chat, model: {provider: ollama}}\nroutes:\n  - name: r\n    task_type: llm/v1/completions\n    destinations:\n      - name: a\n        traffic_percentage: 100\n',
+      7,
+      /is llm\/v1\/chat/,
+    ],
+    [
+      'a bad limit',
+      'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model: {provider: ollama}\n    limit: {calls: 0, renewal_period: minute}\n',
+      5,
+      /calls/,
+    ],
+    [
+      'an unknown fallback',
+      'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model: {provider: ollama}\n    fallbacks:\n      - b\n',
+      6,
+      /fallback 'b' is not an endpoint/,
+    ],
     ['invalid YAML', 'endpoints:\n  - name: a\n   bad: [\n', 3, /invalid YAML/],
   ])('refuses %s, naming the line', (_label, text, line, message) => {
     const error = errorOf(text)
@@ -97,12 +163,16 @@ describe('parseGatewayConfig', () => {
   })
 
   it('does not echo a secret in its errors', () => {
-    const error = errorOf('endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model: {provider: openai, config: {openai_api_key: sk-very-secret, openai_api_type: azure}}\n')
+    const error = errorOf(
+      'endpoints:\n  - name: a\n    endpoint_type: llm/v1/chat\n    model: {provider: openai, config: {openai_api_key: sk-very-secret, openai_api_type: azure}}\n',
+    )
     expect(error.message).toMatch(/openai_api_base/)
     expect(error.message).not.toContain('sk-very-secret')
   })
 
   it('names the file when it cannot be read', () => {
-    expect(() => loadGatewayConfig(join(directory, 'missing.yaml'))).toThrow(/missing\.yaml: cannot read the file \(ENOENT\)/)
+    expect(() => loadGatewayConfig(join(directory, 'missing.yaml'))).toThrow(
+      /missing\.yaml: cannot read the file \(ENOENT\)/,
+    )
   })
 })

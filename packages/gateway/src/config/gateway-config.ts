@@ -74,7 +74,12 @@ export interface GatewayConfig {
   secrets: string[]
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, initialBackoffMs: 100, maxBackoffMs: 4000, maxRetryAfterMs: 10_000 }
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxRetries: 2,
+  initialBackoffMs: 100,
+  maxBackoffMs: 4000,
+  maxRetryAfterMs: 10_000,
+}
 export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerPolicy = { failureThreshold: 5, cooldownMs: 30_000 }
 export const DEFAULT_TIMEOUT_MS = 60_000
 
@@ -91,7 +96,14 @@ const ENDPOINT_KEYS = new Set([
   'rate_limit',
   'logging',
 ])
-const TOP_LEVEL_KEYS = new Set(['endpoints', 'routes', 'api_keys', 'require_api_key', 'admin_api_key', 'prices'])
+const TOP_LEVEL_KEYS = new Set([
+  'endpoints',
+  'routes',
+  'api_keys',
+  'require_api_key',
+  'admin_api_key',
+  'prices',
+])
 const SECRET_KEY = /(api_key|_key_id|secret_access_key|session_token|bearer_token)$/
 
 export function hashApiKey(key: string): string {
@@ -104,7 +116,11 @@ export function loadGatewayConfig(path: string, env: NodeJS.ProcessEnv = process
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new GatewayConfigError(`cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, undefined, path)
+    throw new GatewayConfigError(
+      `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      undefined,
+      path,
+    )
   }
   return parseGatewayConfig(text, { source: path, env })
 }
@@ -131,7 +147,8 @@ export function parseGatewayConfig(text: string, options: ParseGatewayConfigOpti
   const names = new Set<string>()
   const endpoints = root.endpoints.map((raw, index) => readEndpoint(raw, `endpoints[${index}]`, context))
   for (const [index, endpoint] of endpoints.entries()) {
-    if (names.has(endpoint.name)) fail(`endpoints[${index}].name`, `duplicate endpoint name '${endpoint.name}'`)
+    if (names.has(endpoint.name))
+      fail(`endpoints[${index}].name`, `duplicate endpoint name '${endpoint.name}'`)
     names.add(endpoint.name)
   }
   const byName = new Map(endpoints.map((endpoint) => [endpoint.name, endpoint]))
@@ -151,7 +168,8 @@ export function parseGatewayConfig(text: string, options: ParseGatewayConfigOpti
     if (!Array.isArray(root.routes)) fail('routes', '`routes` must be a list')
     for (const [index, raw] of (root.routes as unknown[]).entries()) {
       const route = readRoute(raw, `routes[${index}]`, context, byName)
-      if (names.has(route.name)) fail(`routes[${index}].name`, `name '${route.name}' is already used by an endpoint or route`)
+      if (names.has(route.name))
+        fail(`routes[${index}].name`, `name '${route.name}' is already used by an endpoint or route`)
       names.add(route.name)
       routes.push(route)
     }
@@ -186,8 +204,10 @@ interface Context {
 function readEndpoint(raw: unknown, path: string, context: Context): EndpointConfig {
   const { fail } = context
   if (!isRecord(raw)) return fail(path, 'each endpoint must be a mapping')
-  if ('route_type' in raw) fail(`${path}.route_type`, '`route_type` is not accepted in endpoints; use `endpoint_type`')
-  for (const key of Object.keys(raw)) if (!ENDPOINT_KEYS.has(key)) fail(`${path}.${key}`, `unknown key '${key}'`)
+  if ('route_type' in raw)
+    fail(`${path}.route_type`, '`route_type` is not accepted in endpoints; use `endpoint_type`')
+  for (const key of Object.keys(raw))
+    if (!ENDPOINT_KEYS.has(key)) fail(`${path}.${key}`, `unknown key '${key}'`)
   const name = readName(raw.name, `${path}.name`, context)
   if (!ENDPOINT_TYPES.includes(raw.endpoint_type as EndpointType))
     fail(`${path}.endpoint_type`, `endpoint_type must be one of ${ENDPOINT_TYPES.join(', ')}`)
@@ -196,7 +216,8 @@ function readEndpoint(raw: unknown, path: string, context: Context): EndpointCon
   if (!isRecord(model)) return fail(`${path}.model`, '`model` is required and must be a mapping')
   for (const key of Object.keys(model))
     if (!['provider', 'name', 'config'].includes(key)) fail(`${path}.model.${key}`, `unknown key '${key}'`)
-  if (typeof model.provider !== 'string' || !model.provider) return fail(`${path}.model.provider`, '`model.provider` is required')
+  if (typeof model.provider !== 'string' || !model.provider)
+    return fail(`${path}.model.provider`, '`model.provider` is required')
   if (model.name !== undefined && model.name !== null && typeof model.name !== 'string')
     fail(`${path}.model.name`, '`model.name` must be a string')
   const modelName = typeof model.name === 'string' ? model.name : ''
@@ -207,7 +228,9 @@ function readEndpoint(raw: unknown, path: string, context: Context): EndpointCon
   try {
     provider = createProvider(model.provider, { model: modelName, config })
   } catch (error) {
-    const at = /unknown provider/.test((error as Error).message) ? `${path}.model.provider` : `${path}.model.config`
+    const at = /unknown provider/.test((error as Error).message)
+      ? `${path}.model.provider`
+      : `${path}.model.config`
     return fail(at, (error as Error).message)
   }
   if (!provider.endpointTypes.includes(endpointType))
@@ -221,9 +244,13 @@ function readEndpoint(raw: unknown, path: string, context: Context): EndpointCon
     model: { provider: model.provider, name: modelName },
     provider,
     limit: readCallerLimit(raw.limit, `${path}.limit`, context),
-    rateLimit: raw.rate_limit === undefined ? undefined : readLimits(raw.rate_limit, `${path}.rate_limit`, context),
+    rateLimit:
+      raw.rate_limit === undefined ? undefined : readLimits(raw.rate_limit, `${path}.rate_limit`, context),
     fallbacks: fallbacks as string[],
-    timeoutMs: raw.timeout_seconds === undefined ? DEFAULT_TIMEOUT_MS : positive(raw.timeout_seconds, `${path}.timeout_seconds`, context) * 1000,
+    timeoutMs:
+      raw.timeout_seconds === undefined
+        ? DEFAULT_TIMEOUT_MS
+        : positive(raw.timeout_seconds, `${path}.timeout_seconds`, context) * 1000,
     retry: readRetry(raw.retries, `${path}.retries`, context),
     circuitBreaker: readCircuitBreaker(raw.circuit_breaker, `${path}.circuit_breaker`, context),
     logging: raw.logging === undefined ? false : bool(raw.logging, `${path}.logging`, context),
@@ -241,26 +268,35 @@ function readCallerLimit(value: unknown, path: string, context: Context): Caller
   if (value === undefined || value === null) return undefined
   if (!isRecord(value)) return context.fail(path, '`limit` must be a mapping {calls, renewal_period}')
   const calls = value.calls
-  if (!Number.isInteger(calls) || (calls as number) < 1) context.fail(`${path}.calls`, '`calls` must be a positive integer')
+  if (!Number.isInteger(calls) || (calls as number) < 1)
+    context.fail(`${path}.calls`, '`calls` must be a positive integer')
   const period = value.renewal_period
   if (period !== 'second' && period !== 'minute' && period !== 'hour' && period !== 'day')
     context.fail(`${path}.renewal_period`, '`renewal_period` must be second, minute, hour or day')
   if (value.key !== undefined && value.key !== null && typeof value.key !== 'string')
     context.fail(`${path}.key`, '`key` must be a string')
-  return { calls: calls as number, key: (value.key as string | undefined) ?? null, renewalPeriod: period as CallerLimit['renewalPeriod'] }
+  return {
+    calls: calls as number,
+    key: (value.key as string | undefined) ?? null,
+    renewalPeriod: period as CallerLimit['renewalPeriod'],
+  }
 }
 
 function readLimits(value: unknown, path: string, context: Context): GatewayLimits {
   if (!isRecord(value)) return context.fail(path, 'must be a mapping')
   const limits: GatewayLimits = {}
   for (const [key, raw] of Object.entries(value)) {
-    if (key === 'requests_per_minute') limits.requestsPerMinute = positiveInteger(raw, `${path}.${key}`, context)
-    else if (key === 'tokens_per_minute') limits.tokensPerMinute = positiveInteger(raw, `${path}.${key}`, context)
+    if (key === 'requests_per_minute')
+      limits.requestsPerMinute = positiveInteger(raw, `${path}.${key}`, context)
+    else if (key === 'tokens_per_minute')
+      limits.tokensPerMinute = positiveInteger(raw, `${path}.${key}`, context)
     else if (key === 'budget_usd') limits.budgetUsd = positive(raw, `${path}.${key}`, context)
     else if (key === 'budget_period') {
-      if (raw !== 'day' && raw !== 'month' && raw !== 'total') context.fail(`${path}.${key}`, 'must be day, month or total')
+      if (raw !== 'day' && raw !== 'month' && raw !== 'total')
+        context.fail(`${path}.${key}`, 'must be day, month or total')
       limits.budgetPeriod = raw as GatewayLimits['budgetPeriod']
-    } else if (key !== 'name' && key !== 'key' && key !== 'endpoints') context.fail(`${path}.${key}`, `unknown key '${key}'`)
+    } else if (key !== 'name' && key !== 'key' && key !== 'endpoints')
+      context.fail(`${path}.${key}`, `unknown key '${key}'`)
   }
   return limits
 }
@@ -271,9 +307,11 @@ function readRetry(value: unknown, path: string, context: Context): RetryPolicy 
   const policy = { ...DEFAULT_RETRY }
   for (const [key, raw] of Object.entries(value)) {
     if (key === 'max_retries') policy.maxRetries = nonNegativeInteger(raw, `${path}.${key}`, context)
-    else if (key === 'initial_backoff_ms') policy.initialBackoffMs = nonNegative(raw, `${path}.${key}`, context)
+    else if (key === 'initial_backoff_ms')
+      policy.initialBackoffMs = nonNegative(raw, `${path}.${key}`, context)
     else if (key === 'max_backoff_ms') policy.maxBackoffMs = nonNegative(raw, `${path}.${key}`, context)
-    else if (key === 'max_retry_after_seconds') policy.maxRetryAfterMs = nonNegative(raw, `${path}.${key}`, context) * 1000
+    else if (key === 'max_retry_after_seconds')
+      policy.maxRetryAfterMs = nonNegative(raw, `${path}.${key}`, context) * 1000
     else context.fail(`${path}.${key}`, `unknown key '${key}'`)
   }
   return policy
@@ -291,7 +329,12 @@ function readCircuitBreaker(value: unknown, path: string, context: Context): Cir
   return policy
 }
 
-function readRoute(raw: unknown, path: string, context: Context, endpoints: Map<string, EndpointConfig>): RouteConfig {
+function readRoute(
+  raw: unknown,
+  path: string,
+  context: Context,
+  endpoints: Map<string, EndpointConfig>,
+): RouteConfig {
   const { fail } = context
   if (!isRecord(raw)) return fail(path, 'each route must be a mapping')
   const name = readName(raw.name, `${path}.name`, context)
@@ -304,11 +347,15 @@ function readRoute(raw: unknown, path: string, context: Context, endpoints: Map<
   let total = 0
   const destinations = raw.destinations.map((destination: unknown, index: number) => {
     const at = `${path}.destinations[${index}]`
-    if (!isRecord(destination)) return fail(at, 'each destination must be a mapping {name, traffic_percentage}')
+    if (!isRecord(destination))
+      return fail(at, 'each destination must be a mapping {name, traffic_percentage}')
     const target = endpoints.get(String(destination.name))
     if (!target) fail(`${at}.name`, `destination '${String(destination.name)}' is not an endpoint`)
     else if (target.endpointType !== raw.task_type)
-      fail(`${at}.name`, `destination '${target.name}' is ${target.endpointType}, not ${String(raw.task_type)}`)
+      fail(
+        `${at}.name`,
+        `destination '${target.name}' is ${target.endpointType}, not ${String(raw.task_type)}`,
+      )
     const percentage = destination.traffic_percentage
     if (!Number.isInteger(percentage) || (percentage as number) < 0 || (percentage as number) > 100)
       fail(`${at}.traffic_percentage`, '`traffic_percentage` must be an integer from 0 to 100')
@@ -333,13 +380,19 @@ function readApiKeys(value: unknown, context: Context, names: Set<string>): ApiK
     const endpoints = raw.endpoints ?? []
     if (!Array.isArray(endpoints) || endpoints.some((item) => typeof item !== 'string' || !names.has(item)))
       context.fail(`${path}.endpoints`, '`endpoints` must list endpoint or route names')
-    return { name, keyHash: hashApiKey(key), endpoints: endpoints as string[], ...readLimits(raw, path, context) }
+    return {
+      name,
+      keyHash: hashApiKey(key),
+      endpoints: endpoints as string[],
+      ...readLimits(raw, path, context),
+    }
   })
 }
 
 function readPrices(value: unknown, context: Context): Record<string, Price> {
   if (value === undefined || value === null) return {}
-  if (!isRecord(value)) return context.fail('prices', '`prices` must map model names to {input_per_million, output_per_million}')
+  if (!isRecord(value))
+    return context.fail('prices', '`prices` must map model names to {input_per_million, output_per_million}')
   const prices: Record<string, Price> = {}
   for (const [model, raw] of Object.entries(value)) {
     const path = `prices.${model}`
@@ -353,11 +406,16 @@ function readPrices(value: unknown, context: Context): Record<string, Price> {
 }
 
 /** `$NAME` reads an environment variable; for secret keys an existing file path is read; otherwise the literal. */
-function resolveConfig(config: Record<string, unknown>, path: string, context: Context): Record<string, unknown> {
+function resolveConfig(
+  config: Record<string, unknown>,
+  path: string,
+  context: Context,
+): Record<string, unknown> {
   const resolved: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(config)) {
     if (isRecord(value)) resolved[key] = resolveConfig(value, `${path}.${key}`, context)
-    else if (typeof value === 'string') resolved[key] = resolveSecret(value, `${path}.${key}`, context, SECRET_KEY.test(key))
+    else if (typeof value === 'string')
+      resolved[key] = resolveSecret(value, `${path}.${key}`, context, SECRET_KEY.test(key))
     else resolved[key] = value
   }
   return resolved
@@ -401,7 +459,8 @@ function nonNegative(value: unknown, path: string, context: Context): number {
 }
 
 function positiveInteger(value: unknown, path: string, context: Context): number {
-  if (!Number.isInteger(value) || (value as number) < 1) return context.fail(path, 'must be a positive integer')
+  if (!Number.isInteger(value) || (value as number) < 1)
+    return context.fail(path, 'must be a positive integer')
   return value as number
 }
 

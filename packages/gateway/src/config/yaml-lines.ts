@@ -28,7 +28,7 @@ export function parseYamlWithLines(text: string, source: string): ParsedYaml {
         record(child, pair.value as Node | null, (pair.key as Node | null)?.range?.[0])
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, index) => record(`${path}[${index}]`, item as Node))
+      for (const [index, item] of node.items.entries()) record(`${path}[${index}]`, item as Node)
     }
   }
   record('', document.contents as Node | null)

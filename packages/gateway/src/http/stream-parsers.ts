@@ -69,7 +69,9 @@ export function parseJsonLine(line: string, provider: string): unknown {
   try {
     return JSON.parse(line)
   } catch {
-    throw new UpstreamError('invalid-response', `${provider} sent a stream chunk that is not JSON`, { provider })
+    throw new UpstreamError('invalid-response', `${provider} sent a stream chunk that is not JSON`, {
+      provider,
+    })
   }
 }
 
@@ -82,7 +84,10 @@ export interface EventStreamMessage {
  * AWS event-stream framing (application/vnd.amazon.eventstream, used by Bedrock's ConverseStream): each
  * message is total length (4), headers length (4), prelude CRC (4), headers, payload, message CRC (4).
  */
-export async function* parseEventStream(body: Readable, provider: string): AsyncGenerator<EventStreamMessage> {
+export async function* parseEventStream(
+  body: Readable,
+  provider: string,
+): AsyncGenerator<EventStreamMessage> {
   let buffer: Buffer = Buffer.alloc(0)
   try {
     for await (const chunk of body) {
@@ -106,8 +111,10 @@ export async function* parseEventStream(body: Readable, provider: string): Async
 
 function decodeEventStreamMessage(message: Buffer, provider: string): EventStreamMessage {
   const headersLength = message.readUInt32BE(4)
-  if (crc32(message.subarray(0, 8)) !== message.readUInt32BE(8) ||
-    crc32(message.subarray(0, message.length - 4)) !== message.readUInt32BE(message.length - 4))
+  if (
+    crc32(message.subarray(0, 8)) !== message.readUInt32BE(8) ||
+    crc32(message.subarray(0, message.length - 4)) !== message.readUInt32BE(message.length - 4)
+  )
     throw new UpstreamError('invalid-response', `${provider} sent a frame with a bad checksum`, { provider })
   const headers: Record<string, string> = {}
   let offset = 12
@@ -124,7 +131,8 @@ function decodeEventStreamMessage(message: Buffer, provider: string): EventStrea
       offset += 2 + valueLength
     } else {
       const size = HEADER_VALUE_SIZES[type]
-      if (size === undefined) throw new UpstreamError('invalid-response', `${provider} sent an unknown header type`)
+      if (size === undefined)
+        throw new UpstreamError('invalid-response', `${provider} sent an unknown header type`)
       offset += size
     }
   }

@@ -14,7 +14,7 @@ export interface UpstreamRequest {
   method?: 'GET' | 'POST'
   headers: Record<string, string>
   body?: string
-  /** Until the response headers arrive, and then between two chunks of the body. */
+  /** Longest silence of the provider: before the response headers, and then between two chunks of the body. */
   timeoutMs: number
   signal?: AbortSignal
   /** Names the provider in error messages. */
@@ -46,21 +46,10 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
         agent: secure ? HTTPS_AGENT : HTTP_AGENT,
         signal: request.signal,
       },
-      (response) => {
-        outgoing.setTimeout(0)
-        // Idle timeout between body chunks from here on.
-        response.socket.setTimeout(request.timeoutMs, () =>
-          response.destroy(
-            new UpstreamError('timeout', `${request.provider} stopped sending for ${request.timeoutMs} ms`, {
-              provider: request.provider,
-            }),
-          ),
-        )
-        response.once('end', () => response.socket?.setTimeout(0))
-        response.once('close', () => response.socket?.setTimeout(0))
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response })
-      },
+      (response) => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response }),
     )
+    // Socket inactivity: before the headers, and between two chunks of the body (streams included). The
+    // request owns the listener, so sockets reused by the keep-alive agent do not collect them.
     outgoing.setTimeout(request.timeoutMs, () =>
       outgoing.destroy(
         new UpstreamError('timeout', `${request.provider} did not answer within ${request.timeoutMs} ms`, {
@@ -68,7 +57,7 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
         }),
       ),
     )
-    outgoing.once('error', (error) => reject(toUpstreamError(error, request.provider)))
+    outgoing.on('error', (error) => reject(toUpstreamError(error, request.provider)))
     outgoing.end(request.body)
   })
 }
@@ -76,25 +65,32 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
 function toUpstreamError(error: unknown, provider: string): UpstreamError {
   if (error instanceof UpstreamError) return error
   const code = (error as { code?: string }).code
-  if ((error as Error).name === 'AbortError') return new UpstreamError('connection', 'the request was cancelled')
-  return new UpstreamError('connection', `could not reach ${provider} (${code ?? (error as Error).message})`, {
-    provider,
-  })
+  if ((error as Error).name === 'AbortError')
+    return new UpstreamError('connection', 'the request was cancelled')
+  return new UpstreamError(
+    'connection',
+    `could not reach ${provider} (${code ?? (error as Error).message})`,
+    {
+      provider,
+    },
+  )
 }
 
 /** The whole body as text; a body cut short is a `stream-dropped` failure. */
-export async function readBody(response: UpstreamResponse, provider: string): Promise<string> {
-  const chunks: Buffer[] = []
-  try {
-    for await (const chunk of response.body) chunks.push(chunk as Buffer)
-  } catch (error) {
-    throw error instanceof UpstreamError
-      ? error
-      : new UpstreamError('stream-dropped', `${provider} closed the connection mid-response`, { provider })
-  }
-  if (!response.body.complete)
-    throw new UpstreamError('stream-dropped', `${provider} closed the connection mid-response`, { provider })
-  return Buffer.concat(chunks).toString('utf8')
+export function readBody(response: UpstreamResponse, provider: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    const body = response.body
+    const dropped = () =>
+      new UpstreamError('stream-dropped', `${provider} closed the connection mid-response`, { provider })
+    body.on('data', (chunk: Buffer) => chunks.push(chunk))
+    body.once('error', (error) => reject(error instanceof UpstreamError ? error : dropped()))
+    body.once('end', () => {
+      if (!body.complete) reject(dropped())
+      else resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
+    })
+    body.once('aborted', () => reject(dropped()))
+  })
 }
 
 /** Extracts a provider's error message from its error body. */
@@ -123,7 +119,10 @@ export async function upstreamHttpError(
 }
 
 /** POSTs JSON and parses the JSON answer; non-2xx answers reject with an UpstreamError. */
-export async function requestJson(request: UpstreamRequest, readMessage: ErrorMessageReader): Promise<unknown> {
+export async function requestJson(
+  request: UpstreamRequest,
+  readMessage: ErrorMessageReader,
+): Promise<unknown> {
   const response = await sendUpstream({
     ...request,
     headers: { 'content-type': 'application/json', accept: 'application/json', ...request.headers },

@@ -35,19 +35,43 @@ export class LimitEnforcer {
 
   async admit(endpoint: EndpointConfig, caller: Caller, now = Date.now()): Promise<void> {
     if (endpoint.limit) await this.#admitCaller(endpoint.name, endpoint.limit, caller, now)
-    if (endpoint.rateLimit) await this.#admitLimits(`endpoint:${endpoint.name}`, endpoint.rateLimit, `Endpoint '${endpoint.name}'`, now)
-    if (caller.keyId && caller.keyLimits) await this.#admitLimits(`key:${caller.keyId}`, caller.keyLimits, 'The API key', now)
+    if (endpoint.rateLimit)
+      await this.#admitLimits(
+        `endpoint:${endpoint.name}`,
+        endpoint.rateLimit,
+        `Endpoint '${endpoint.name}'`,
+        now,
+      )
+    if (caller.keyId && caller.keyLimits)
+      await this.#admitLimits(`key:${caller.keyId}`, caller.keyLimits, 'The API key', now)
   }
 
   /** Adds a finished call's tokens and cost to the token and budget counters that apply. */
-  async charge(endpoint: EndpointConfig, caller: Caller, usage: { tokens: number; costUsd: number }, now = Date.now()): Promise<void> {
+  async charge(
+    endpoint: EndpointConfig,
+    caller: Caller,
+    usage: { tokens: number; costUsd: number },
+    now = Date.now(),
+  ): Promise<void> {
     const work: unknown[] = []
     const add = (subject: string, limits: GatewayLimits | undefined) => {
       if (!limits) return
       if (limits.tokensPerMinute !== undefined && usage.tokens > 0)
-        work.push(this.#increment({ counter: `tpm:${subject}`, windowStart: windowOf(now, 60_000), amount: usage.tokens }))
+        work.push(
+          this.#increment({
+            counter: `tpm:${subject}`,
+            windowStart: windowOf(now, 60_000),
+            amount: usage.tokens,
+          }),
+        )
       if (limits.budgetUsd !== undefined && usage.costUsd > 0)
-        work.push(this.#increment({ counter: `cost:${subject}`, windowStart: budgetWindow(limits, now), amount: Math.round(usage.costUsd * MICRO) }))
+        work.push(
+          this.#increment({
+            counter: `cost:${subject}`,
+            windowStart: budgetWindow(limits, now),
+            amount: Math.round(usage.costUsd * MICRO),
+          }),
+        )
     }
     add(`endpoint:${endpoint.name}`, endpoint.rateLimit)
     if (caller.keyId) add(`key:${caller.keyId}`, caller.keyLimits)
@@ -58,9 +82,17 @@ export class LimitEnforcer {
     const period = PERIOD_MS[limit.renewalPeriod]
     const windowStart = windowOf(now, period)
     const who = limit.key ?? caller.address
-    const total = await this.#increment({ counter: `calls:${endpoint}:${who}`, windowStart, amount: 1, limit: limit.calls })
+    const total = await this.#increment({
+      counter: `calls:${endpoint}:${who}`,
+      windowStart,
+      amount: 1,
+      limit: limit.calls,
+    })
     if (total === undefined)
-      throw limitError(`Rate limit of ${limit.calls} calls per ${limit.renewalPeriod} exceeded for endpoint '${endpoint}'`, windowStart + period - now)
+      throw limitError(
+        `Rate limit of ${limit.calls} calls per ${limit.renewalPeriod} exceeded for endpoint '${endpoint}'`,
+        windowStart + period - now,
+      )
   }
 
   async #admitLimits(subject: string, limits: GatewayLimits, label: string, now: number): Promise<void> {
@@ -75,21 +107,36 @@ export class LimitEnforcer {
       const window = budgetWindow(limits, now)
       const spent = await this.#read(`cost:${subject}`, window)
       if (spent >= Math.round(limits.budgetUsd * MICRO))
-        throw limitError(`${label} spent its budget of $${limits.budgetUsd} per ${limits.budgetPeriod ?? 'month'}`, budgetRenewal(limits, now))
+        throw limitError(
+          `${label} spent its budget of $${limits.budgetUsd} per ${limits.budgetPeriod ?? 'month'}`,
+          budgetRenewal(limits, now),
+        )
     }
     if (limits.requestsPerMinute !== undefined) {
-      const total = await this.#increment({ counter: `rpm:${subject}`, windowStart: minute, amount: 1, limit: limits.requestsPerMinute })
+      const total = await this.#increment({
+        counter: `rpm:${subject}`,
+        windowStart: minute,
+        amount: 1,
+        limit: limits.requestsPerMinute,
+      })
       if (total === undefined)
-        throw limitError(`${label} is limited to ${limits.requestsPerMinute} requests per minute`, untilNextMinute)
+        throw limitError(
+          `${label} is limited to ${limits.requestsPerMinute} requests per minute`,
+          untilNextMinute,
+        )
     }
   }
 
-  #increment(options: Parameters<GatewayStore['incrementCounter']>[0]): Promise<number | undefined> | number | undefined {
+  #increment(
+    options: Parameters<GatewayStore['incrementCounter']>[0],
+  ): Promise<number | undefined> | number | undefined {
     return this.#memory ? this.#memory.incrementNow(options) : this.#store.incrementCounter(options)
   }
 
   #read(counter: string, windowStart: number): Promise<number> | number {
-    return this.#memory ? this.#memory.readNow(counter, windowStart) : this.#store.readCounter(counter, windowStart)
+    return this.#memory
+      ? this.#memory.readNow(counter, windowStart)
+      : this.#store.readCounter(counter, windowStart)
   }
 }
 
@@ -110,14 +157,18 @@ function budgetRenewal(limits: GatewayLimits, now: number): number {
   const period = limits.budgetPeriod ?? 'month'
   if (period === 'total') return 86_400_000
   const date = new Date(now)
-  const next = period === 'day'
-    ? Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1)
-    : Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1)
+  const next =
+    period === 'day'
+      ? Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1)
+      : Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1)
   return next - now
 }
 
 function limitError(message: string, retryAfterMs: number): MlflowError {
   const error = new MlflowError('REQUEST_LIMIT_EXCEEDED', message)
-  ;(error as MlflowError & { [RETRY_AFTER]?: number })[RETRY_AFTER] = Math.max(1, Math.ceil(retryAfterMs / 1000))
+  ;(error as MlflowError & { [RETRY_AFTER]?: number })[RETRY_AFTER] = Math.max(
+    1,
+    Math.ceil(retryAfterMs / 1000),
+  )
   return error
 }

@@ -72,7 +72,17 @@ export class MemoryGatewayStore implements GatewayStore {
       const id = JSON.stringify([record.endpoint, record.provider, record.model, record.keyId])
       let group = groups.get(id)
       if (!group) {
-        group = { endpoint: record.endpoint, provider: record.provider, model: record.model, keyId: record.keyId, calls: 0, errors: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }
+        group = {
+          endpoint: record.endpoint,
+          provider: record.provider,
+          model: record.model,
+          keyId: record.keyId,
+          calls: 0,
+          errors: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+        }
         groups.set(id, group)
       }
       group.calls++

@@ -11,12 +11,22 @@ import type {
   CompletionsResponse,
   EmbeddingsResponse,
   FinishReason,
+  ProviderJson,
   ToolCall,
 } from '../types.js'
 import { contentText, makeUsage, nowSeconds } from '../types.js'
-import { chatToCompletionsChunks, chatToCompletionsResponse, completionsToChat } from './chat-based-completions.js'
+import {
+  chatToCompletionsChunks,
+  chatToCompletionsResponse,
+  completionsToChat,
+} from './chat-based-completions.js'
 import { requireOption, stringOption, trimSlash } from './config-values.js'
-import { type CallOptions, type Provider, type ProviderSettings, UnsupportedRequestError } from './provider.js'
+import {
+  type CallOptions,
+  type Provider,
+  type ProviderSettings,
+  UnsupportedRequestError,
+} from './provider.js'
 
 const DEFAULT_MAX_TOKENS = 1024
 
@@ -66,7 +76,9 @@ export class AnthropicProvider implements Provider {
 
   constructor(settings: ProviderSettings) {
     this.model = settings.model
-    const base = trimSlash(stringOption(settings.config, 'anthropic_api_base') ?? 'https://api.anthropic.com/v1')
+    const base = trimSlash(
+      stringOption(settings.config, 'anthropic_api_base') ?? 'https://api.anthropic.com/v1',
+    )
     this.#url = `${base}/messages`
     this.#headers = {
       'x-api-key': requireOption(settings.config, 'anthropic_api_key', 'anthropic'),
@@ -100,13 +112,26 @@ export class AnthropicProvider implements Provider {
   }
 
   #request(body: string, options: CallOptions) {
-    return { url: this.#url, headers: this.#headers, body, timeoutMs: options.timeoutMs, signal: options.signal, provider: this.name }
+    return {
+      url: this.#url,
+      headers: this.#headers,
+      body,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      provider: this.name,
+    }
   }
 
   async chat(request: ChatRequest, options: CallOptions): Promise<ChatResponse> {
-    const message = (await requestJson(this.#request(this.#body(request, false), options), readAnthropicError)) as AnthropicMessage
+    const message = (await requestJson(
+      this.#request(this.#body(request, false), options),
+      readAnthropicError,
+    )) as AnthropicMessage
     if (!Array.isArray(message?.content)) throw invalid()
-    const text = message.content.filter((block) => block.type === 'text').map((block) => block.text ?? '').join('')
+    const text = message.content
+      .filter((block) => block.type === 'text')
+      .map((block) => block.text ?? '')
+      .join('')
     const toolCalls: ToolCall[] = message.content
       .filter((block) => block.type === 'tool_use')
       .map((block) => ({
@@ -122,7 +147,11 @@ export class AnthropicProvider implements Provider {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: text || (toolCalls.length ? null : ''), ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
+          message: {
+            role: 'assistant',
+            content: text || (toolCalls.length ? null : ''),
+            ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+          },
           finish_reason: STOP_REASONS[message.stop_reason ?? ''] ?? 'stop',
         },
       ],
@@ -145,7 +174,7 @@ export class AnthropicProvider implements Provider {
     })
     const toolIndexByBlock = new Map<number, number>()
     for await (const event of parseSse(response.body, this.name)) {
-      const data = JSON.parse(event.data) as Record<string, any>
+      const data = JSON.parse(event.data) as ProviderJson
       switch (data.type) {
         case 'message_start':
           id = data.message?.id ?? ''
@@ -159,7 +188,12 @@ export class AnthropicProvider implements Provider {
             toolIndexByBlock.set(data.index, toolIndex)
             yield chunk({
               tool_calls: [
-                { index: toolIndex, id: data.content_block.id, type: 'function', function: { name: data.content_block.name, arguments: '' } },
+                {
+                  index: toolIndex,
+                  id: data.content_block.id,
+                  type: 'function',
+                  function: { name: data.content_block.name, arguments: '' },
+                },
               ],
             })
           }
@@ -168,27 +202,46 @@ export class AnthropicProvider implements Provider {
           if (data.delta?.type === 'text_delta') yield chunk({ content: data.delta.text })
           else if (data.delta?.type === 'input_json_delta')
             yield chunk({
-              tool_calls: [{ index: toolIndexByBlock.get(data.index) ?? 0, function: { name: undefined as never, arguments: data.delta.partial_json } }],
+              tool_calls: [
+                {
+                  index: toolIndexByBlock.get(data.index) ?? 0,
+                  function: { name: undefined as never, arguments: data.delta.partial_json },
+                },
+              ],
             })
           break
         case 'message_delta': {
           const finished = chunk({}, STOP_REASONS[data.delta?.stop_reason ?? ''] ?? 'stop')
-          finished.usage = makeUsage(inputTokens + (data.usage?.input_tokens ?? 0), data.usage?.output_tokens ?? 0)
+          finished.usage = makeUsage(
+            inputTokens + (data.usage?.input_tokens ?? 0),
+            data.usage?.output_tokens ?? 0,
+          )
           yield finished
           break
         }
         case 'message_stop':
           return
         case 'error':
-          throw new UpstreamError('http', `anthropic sent an error mid-stream: ${data.error?.message ?? 'unknown'}`, {
-            status: data.error?.type === 'overloaded_error' ? 529 : data.error?.type === 'rate_limit_error' ? 429 : 502,
-            provider: this.name,
-          })
+          throw new UpstreamError(
+            'http',
+            `anthropic sent an error mid-stream: ${data.error?.message ?? 'unknown'}`,
+            {
+              status:
+                data.error?.type === 'overloaded_error'
+                  ? 529
+                  : data.error?.type === 'rate_limit_error'
+                    ? 429
+                    : 502,
+              provider: this.name,
+            },
+          )
         default:
           break // ping, content_block_stop
       }
     }
-    throw new UpstreamError('stream-dropped', 'anthropic ended the stream without message_stop', { provider: this.name })
+    throw new UpstreamError('stream-dropped', 'anthropic ended the stream without message_stop', {
+      provider: this.name,
+    })
   }
 
   async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
@@ -204,20 +257,33 @@ export class AnthropicProvider implements Provider {
   }
 }
 
-function toAnthropicMessages(messages: ChatMessage[]): { role: string; content: AnthropicBlock[] | string }[] {
+function toAnthropicMessages(
+  messages: ChatMessage[],
+): { role: string; content: AnthropicBlock[] | string }[] {
   const result: { role: string; content: AnthropicBlock[] | string }[] = []
   for (const message of messages) {
     if (message.role === 'tool') {
       result.push({
         role: 'user',
-        content: [{ type: 'tool_result', tool_use_id: message.tool_call_id ?? '', content: contentText(message.content) }],
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: message.tool_call_id ?? '',
+            content: contentText(message.content),
+          },
+        ],
       })
     } else if (message.role === 'assistant' && message.tool_calls?.length) {
       const blocks: AnthropicBlock[] = []
       const text = contentText(message.content)
       if (text) blocks.push({ type: 'text', text })
       for (const call of message.tool_calls)
-        blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input: safeJson(call.function.arguments) })
+        blocks.push({
+          type: 'tool_use',
+          id: call.id,
+          name: call.function.name,
+          input: safeJson(call.function.arguments),
+        })
       result.push({ role: 'assistant', content: blocks })
     } else if (message.role === 'user' || message.role === 'assistant') {
       result.push({ role: message.role, content: contentText(message.content) })
@@ -237,5 +303,7 @@ function safeJson(text: string): unknown {
 }
 
 function invalid(): UpstreamError {
-  return new UpstreamError('invalid-response', 'anthropic answered in an unexpected shape', { provider: 'anthropic' })
+  return new UpstreamError('invalid-response', 'anthropic answered in an unexpected shape', {
+    provider: 'anthropic',
+  })
 }

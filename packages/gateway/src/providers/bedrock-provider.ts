@@ -11,11 +11,22 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
   FinishReason,
+  ProviderJson,
 } from '../types.js'
 import { contentText, makeUsage, nowSeconds } from '../types.js'
-import { chatToCompletionsChunks, chatToCompletionsResponse, completionsToChat } from './chat-based-completions.js'
+import {
+  chatToCompletionsChunks,
+  chatToCompletionsResponse,
+  completionsToChat,
+} from './chat-based-completions.js'
 import { trimSlash } from './config-values.js'
-import { type CallOptions, embeddingTexts, type Provider, type ProviderSettings, UnsupportedRequestError } from './provider.js'
+import {
+  type CallOptions,
+  embeddingTexts,
+  type Provider,
+  type ProviderSettings,
+  UnsupportedRequestError,
+} from './provider.js'
 import { type AwsCredentials, encodeRfc3986, signRequest } from './sigv4.js'
 
 const STOP_REASONS: Record<string, FinishReason> = {
@@ -59,23 +70,46 @@ export class BedrockProvider implements Provider {
     this.name = name
     this.model = settings.model
     const aws = (settings.config.aws_config ?? {}) as Record<string, unknown>
-    this.#region = String(aws.aws_region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1')
+    this.#region = String(
+      aws.aws_region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    )
     const accessKeyId = aws.aws_access_key_id ?? process.env.AWS_ACCESS_KEY_ID
     const secretAccessKey = aws.aws_secret_access_key ?? process.env.AWS_SECRET_ACCESS_KEY
     if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string')
       throw new Error(`provider '${name}' needs aws_config.aws_access_key_id and aws_secret_access_key`)
     const sessionToken = aws.aws_session_token ?? process.env.AWS_SESSION_TOKEN
-    this.#credentials = { accessKeyId, secretAccessKey, ...(typeof sessionToken === 'string' ? { sessionToken } : {}) }
+    this.#credentials = {
+      accessKeyId,
+      secretAccessKey,
+      ...(typeof sessionToken === 'string' ? { sessionToken } : {}),
+    }
     this.#base = trimSlash(
-      typeof aws.aws_endpoint_url === 'string' ? aws.aws_endpoint_url : `https://bedrock-runtime.${this.#region}.amazonaws.com`,
+      typeof aws.aws_endpoint_url === 'string'
+        ? aws.aws_endpoint_url
+        : `https://bedrock-runtime.${this.#region}.amazonaws.com`,
     )
   }
 
   #signed(path: string, body: string, options: CallOptions, accept: string) {
     const url = new URL(`${this.#base}${path}`)
     const headers = { 'content-type': 'application/json', accept }
-    const signature = signRequest({ method: 'POST', url, headers, body, region: this.#region, service: 'bedrock', credentials: this.#credentials })
-    return { url: url.toString(), headers: { ...headers, ...signature }, body, timeoutMs: options.timeoutMs, signal: options.signal, provider: this.name }
+    const signature = signRequest({
+      method: 'POST',
+      url,
+      headers,
+      body,
+      region: this.#region,
+      service: 'bedrock',
+      credentials: this.#credentials,
+    })
+    return {
+      url: url.toString(),
+      headers: { ...headers, ...signature },
+      body,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      provider: this.name,
+    }
   }
 
   #path(operation: string): string {
@@ -90,7 +124,9 @@ export class BedrockProvider implements Provider {
       .filter((message) => message.role !== 'system')
       .map((message) => {
         if (message.role !== 'user' && message.role !== 'assistant')
-          throw new UnsupportedRequestError(`${this.name} does not accept messages with role '${message.role}'`)
+          throw new UnsupportedRequestError(
+            `${this.name} does not accept messages with role '${message.role}'`,
+          )
         return { role: message.role, content: [{ text: contentText(message.content) }] }
       })
     const inferenceConfig: Record<string, unknown> = {}
@@ -117,7 +153,10 @@ export class BedrockProvider implements Provider {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: (response.output.message.content ?? []).map((block) => block.text ?? '').join('') },
+          message: {
+            role: 'assistant',
+            content: (response.output.message.content ?? []).map((block) => block.text ?? '').join(''),
+          },
           finish_reason: STOP_REASONS[response.stopReason ?? ''] ?? 'stop',
         },
       ],
@@ -127,7 +166,12 @@ export class BedrockProvider implements Provider {
 
   async *chatStream(request: ChatRequest, options: CallOptions): AsyncGenerator<ChatChunk> {
     const response = await openStream(
-      this.#signed(this.#path('converse-stream'), this.#body(request), options, 'application/vnd.amazon.eventstream'),
+      this.#signed(
+        this.#path('converse-stream'),
+        this.#body(request),
+        options,
+        'application/vnd.amazon.eventstream',
+      ),
       readCommonErrorMessage,
       'application/vnd.amazon.eventstream',
     )
@@ -142,7 +186,9 @@ export class BedrockProvider implements Provider {
     })
     let finish: FinishReason | undefined
     for await (const message of parseEventStream(response.body, this.name)) {
-      const payload = message.payload.length ? (JSON.parse(message.payload.toString('utf8')) as Record<string, any>) : {}
+      const payload = message.payload.length
+        ? (JSON.parse(message.payload.toString('utf8')) as ProviderJson)
+        : {}
       if (message.headers[':message-type'] === 'exception' || message.headers[':message-type'] === 'error') {
         const type = message.headers[':exception-type'] ?? message.headers[':error-code'] ?? 'error'
         throw new UpstreamError('http', `${this.name} sent ${type} mid-stream: ${payload.message ?? ''}`, {
@@ -174,7 +220,9 @@ export class BedrockProvider implements Provider {
       yield chunk({}, finish)
       return
     }
-    throw new UpstreamError('stream-dropped', `${this.name} ended the stream without messageStop`, { provider: this.name })
+    throw new UpstreamError('stream-dropped', `${this.name} ended the stream without messageStop`, {
+      provider: this.name,
+    })
   }
 
   async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
@@ -191,7 +239,12 @@ export class BedrockProvider implements Provider {
       texts.map(
         (text) =>
           requestJson(
-            this.#signed(this.#path('invoke'), JSON.stringify({ inputText: text }), options, 'application/json'),
+            this.#signed(
+              this.#path('invoke'),
+              JSON.stringify({ inputText: text }),
+              options,
+              'application/json',
+            ),
             readCommonErrorMessage,
           ) as Promise<{ embedding?: number[]; inputTextTokenCount?: number }>,
       ),

@@ -29,7 +29,9 @@ export function chatToCompletionsResponse(response: ChatResponse): CompletionsRe
   }
 }
 
-export async function* chatToCompletionsChunks(chunks: AsyncIterable<ChatChunk>): AsyncGenerator<CompletionsChunk> {
+export async function* chatToCompletionsChunks(
+  chunks: AsyncIterable<ChatChunk>,
+): AsyncGenerator<CompletionsChunk> {
   for await (const chunk of chunks) {
     yield {
       id: chunk.id,

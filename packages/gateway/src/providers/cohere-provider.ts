@@ -11,11 +11,22 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
   FinishReason,
+  ProviderJson,
 } from '../types.js'
 import { contentText, makeUsage, nowSeconds } from '../types.js'
-import { chatToCompletionsChunks, chatToCompletionsResponse, completionsToChat } from './chat-based-completions.js'
+import {
+  chatToCompletionsChunks,
+  chatToCompletionsResponse,
+  completionsToChat,
+} from './chat-based-completions.js'
 import { requireOption, stringOption, trimSlash } from './config-values.js'
-import { type CallOptions, embeddingTexts, type Provider, type ProviderSettings, UnsupportedRequestError } from './provider.js'
+import {
+  type CallOptions,
+  embeddingTexts,
+  type Provider,
+  type ProviderSettings,
+  UnsupportedRequestError,
+} from './provider.js'
 
 interface CohereUsage {
   billed_units?: { input_tokens?: number; output_tokens?: number }
@@ -52,7 +63,10 @@ export class CohereProvider implements Provider {
     if (request.tools) throw new UnsupportedRequestError('tools are not translated for cohere')
     const body: Record<string, unknown> = {
       model: this.model,
-      messages: request.messages.map((message) => ({ role: message.role, content: contentText(message.content) })),
+      messages: request.messages.map((message) => ({
+        role: message.role,
+        content: contentText(message.content),
+      })),
       stream,
     }
     if (request.temperature !== undefined) body.temperature = request.temperature / 2
@@ -63,11 +77,21 @@ export class CohereProvider implements Provider {
   }
 
   #request(path: string, body: string, options: CallOptions) {
-    return { url: `${this.#base}${path}`, headers: this.#headers, body, timeoutMs: options.timeoutMs, signal: options.signal, provider: this.name }
+    return {
+      url: `${this.#base}${path}`,
+      headers: this.#headers,
+      body,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      provider: this.name,
+    }
   }
 
   async chat(request: ChatRequest, options: CallOptions): Promise<ChatResponse> {
-    const response = (await requestJson(this.#request('/v2/chat', this.#body(request, false), options), readCommonErrorMessage)) as {
+    const response = (await requestJson(
+      this.#request('/v2/chat', this.#body(request, false), options),
+      readCommonErrorMessage,
+    )) as {
       id: string
       finish_reason: string
       message?: { content?: { type: string; text?: string }[] }
@@ -82,7 +106,10 @@ export class CohereProvider implements Provider {
       choices: [
         {
           index: 0,
-          message: { role: 'assistant', content: (response.message.content ?? []).map((part) => part.text ?? '').join('') },
+          message: {
+            role: 'assistant',
+            content: (response.message.content ?? []).map((part) => part.text ?? '').join(''),
+          },
           finish_reason: FINISH_REASONS[response.finish_reason] ?? 'stop',
         },
       ],
@@ -91,7 +118,10 @@ export class CohereProvider implements Provider {
   }
 
   async *chatStream(request: ChatRequest, options: CallOptions): AsyncGenerator<ChatChunk> {
-    const response = await openStream(this.#request('/v2/chat', this.#body(request, true), options), readCommonErrorMessage)
+    const response = await openStream(
+      this.#request('/v2/chat', this.#body(request, true), options),
+      readCommonErrorMessage,
+    )
     const created = nowSeconds()
     let id = ''
     const chunk = (delta: ChatChunk['choices'][0]['delta'], finish: FinishReason = null): ChatChunk => ({
@@ -102,7 +132,7 @@ export class CohereProvider implements Provider {
       choices: [{ index: 0, delta, finish_reason: finish }],
     })
     for await (const event of parseSse(response.body, this.name)) {
-      const data = JSON.parse(event.data) as { type?: string; id?: string; delta?: Record<string, any> }
+      const data = JSON.parse(event.data) as { type?: string; id?: string; delta?: ProviderJson }
       switch (data.type ?? event.event) {
         case 'message-start':
           id = data.id ?? ''
@@ -121,7 +151,9 @@ export class CohereProvider implements Provider {
           break
       }
     }
-    throw new UpstreamError('stream-dropped', 'cohere ended the stream without message-end', { provider: this.name })
+    throw new UpstreamError('stream-dropped', 'cohere ended the stream without message-end', {
+      provider: this.name,
+    })
   }
 
   async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
@@ -134,8 +166,16 @@ export class CohereProvider implements Provider {
 
   async embeddings(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResponse> {
     const texts = embeddingTexts(request.input, this.name)
-    const body = JSON.stringify({ model: this.model, texts, input_type: 'search_document', embedding_types: ['float'] })
-    const response = (await requestJson(this.#request('/v2/embed', body, options), readCommonErrorMessage)) as {
+    const body = JSON.stringify({
+      model: this.model,
+      texts,
+      input_type: 'search_document',
+      embedding_types: ['float'],
+    })
+    const response = (await requestJson(
+      this.#request('/v2/embed', body, options),
+      readCommonErrorMessage,
+    )) as {
       embeddings?: { float?: number[][] }
       meta?: { billed_units?: { input_tokens?: number } }
     }
@@ -157,5 +197,7 @@ function usageOf(usage: CohereUsage | undefined) {
 }
 
 function invalid(): UpstreamError {
-  return new UpstreamError('invalid-response', 'cohere answered in an unexpected shape', { provider: 'cohere' })
+  return new UpstreamError('invalid-response', 'cohere answered in an unexpected shape', {
+    provider: 'cohere',
+  })
 }

@@ -2,6 +2,7 @@ import { AnthropicProvider } from './anthropic-provider.js'
 import { BedrockProvider } from './bedrock-provider.js'
 import { CohereProvider } from './cohere-provider.js'
 import { GeminiProvider } from './gemini-provider.js'
+import { MlflowServingProvider } from './mlflow-serving-provider.js'
 import { OllamaProvider } from './ollama-provider.js'
 import {
   createAzureOpenAiProvider,
@@ -22,8 +23,12 @@ const FACTORIES: Record<string, ProviderFactory> = {
   bedrock: (settings) => new BedrockProvider('bedrock', settings),
   'amazon-bedrock': (settings) => new BedrockProvider('amazon-bedrock', settings),
   ollama: (settings) => new OllamaProvider(settings),
+  'mlflow-model-serving': (settings) => new MlflowServingProvider(settings),
   ...Object.fromEntries(
-    OPENAI_COMPATIBLE_PROVIDERS.map((name) => [name, (settings: ProviderSettings) => createCompatibleProvider(name, settings)]),
+    OPENAI_COMPATIBLE_PROVIDERS.map((name) => [
+      name,
+      (settings: ProviderSettings) => createCompatibleProvider(name, settings),
+    ]),
   ),
 }
 

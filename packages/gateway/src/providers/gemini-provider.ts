@@ -13,9 +13,19 @@ import type {
   FinishReason,
 } from '../types.js'
 import { contentText, makeUsage, nowSeconds } from '../types.js'
-import { chatToCompletionsChunks, chatToCompletionsResponse, completionsToChat } from './chat-based-completions.js'
+import {
+  chatToCompletionsChunks,
+  chatToCompletionsResponse,
+  completionsToChat,
+} from './chat-based-completions.js'
 import { requireOption, stringOption, trimSlash } from './config-values.js'
-import { type CallOptions, embeddingTexts, type Provider, type ProviderSettings, UnsupportedRequestError } from './provider.js'
+import {
+  type CallOptions,
+  embeddingTexts,
+  type Provider,
+  type ProviderSettings,
+  UnsupportedRequestError,
+} from './provider.js'
 
 interface GeminiCandidate {
   content?: { role?: string; parts?: { text?: string }[] }
@@ -53,7 +63,9 @@ export class GeminiProvider implements Provider {
 
   constructor(settings: ProviderSettings) {
     this.model = settings.model
-    this.#base = trimSlash(stringOption(settings.config, 'gemini_api_base') ?? 'https://generativelanguage.googleapis.com/v1beta')
+    this.#base = trimSlash(
+      stringOption(settings.config, 'gemini_api_base') ?? 'https://generativelanguage.googleapis.com/v1beta',
+    )
     this.#headers = { 'x-goog-api-key': requireOption(settings.config, 'gemini_api_key', 'gemini') }
   }
 
@@ -68,7 +80,10 @@ export class GeminiProvider implements Provider {
       .map((message) => {
         if (message.role !== 'user' && message.role !== 'assistant')
           throw new UnsupportedRequestError(`gemini does not accept messages with role '${message.role}'`)
-        return { role: message.role === 'assistant' ? 'model' : 'user', parts: [{ text: contentText(message.content) }] }
+        return {
+          role: message.role === 'assistant' ? 'model' : 'user',
+          parts: [{ text: contentText(message.content) }],
+        }
       })
     if (request.tools) throw new UnsupportedRequestError('tools are not translated for gemini')
     const generationConfig: Record<string, unknown> = {}
@@ -78,16 +93,27 @@ export class GeminiProvider implements Provider {
     if (request.stop) generationConfig.stopSequences = request.stop
     if (request.n !== undefined) generationConfig.candidateCount = request.n
     const body: Record<string, unknown> = { contents, generationConfig }
-    if (system.length) body.systemInstruction = { parts: system.map((message) => ({ text: contentText(message.content) })) }
+    if (system.length)
+      body.systemInstruction = { parts: system.map((message) => ({ text: contentText(message.content) })) }
     return JSON.stringify(body)
   }
 
   #request(url: string, body: string, options: CallOptions) {
-    return { url, headers: this.#headers, body, timeoutMs: options.timeoutMs, signal: options.signal, provider: this.name }
+    return {
+      url,
+      headers: this.#headers,
+      body,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      provider: this.name,
+    }
   }
 
   async chat(request: ChatRequest, options: CallOptions): Promise<ChatResponse> {
-    const response = (await requestJson(this.#request(this.#url('generateContent'), this.#body(request), options), readCommonErrorMessage)) as GeminiResponse
+    const response = (await requestJson(
+      this.#request(this.#url('generateContent'), this.#body(request), options),
+      readCommonErrorMessage,
+    )) as GeminiResponse
     if (!Array.isArray(response?.candidates)) throw invalid()
     return {
       id: response.responseId ?? `gemini-${Date.now()}`,
@@ -112,7 +138,10 @@ export class GeminiProvider implements Provider {
     let finished = false
     for await (const event of parseSse(response.body, this.name)) {
       const data = JSON.parse(event.data) as GeminiResponse & { error?: unknown }
-      if (data.error) throw new UpstreamError('http', `gemini sent an error mid-stream: ${readCommonErrorMessage(data)}`, { status: 502 })
+      if (data.error)
+        throw new UpstreamError('http', `gemini sent an error mid-stream: ${readCommonErrorMessage(data)}`, {
+          status: 502,
+        })
       const chunk: ChatChunk = {
         id: data.responseId ?? '',
         object: 'chat.completion.chunk',
@@ -130,7 +159,10 @@ export class GeminiProvider implements Provider {
       }
       yield chunk
     }
-    if (!finished) throw new UpstreamError('stream-dropped', 'gemini ended the stream before a finishReason', { provider: this.name })
+    if (!finished)
+      throw new UpstreamError('stream-dropped', 'gemini ended the stream before a finishReason', {
+        provider: this.name,
+      })
   }
 
   async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
@@ -146,13 +178,20 @@ export class GeminiProvider implements Provider {
     const body = JSON.stringify({
       requests: texts.map((text) => ({ model: `models/${this.model}`, content: { parts: [{ text }] } })),
     })
-    const response = (await requestJson(this.#request(this.#url('batchEmbedContents'), body, options), readCommonErrorMessage)) as {
+    const response = (await requestJson(
+      this.#request(this.#url('batchEmbedContents'), body, options),
+      readCommonErrorMessage,
+    )) as {
       embeddings?: { values: number[] }[]
     }
     if (!Array.isArray(response?.embeddings)) throw invalid()
     return {
       object: 'list',
-      data: response.embeddings.map((item, index) => ({ object: 'embedding', embedding: item.values, index })),
+      data: response.embeddings.map((item, index) => ({
+        object: 'embedding',
+        embedding: item.values,
+        index,
+      })),
       model: this.model,
       usage: { prompt_tokens: 0, total_tokens: 0 },
     }
@@ -164,9 +203,14 @@ function candidateText(candidate: GeminiCandidate): string {
 }
 
 function usageOf(response: GeminiResponse) {
-  return makeUsage(response.usageMetadata?.promptTokenCount ?? 0, response.usageMetadata?.candidatesTokenCount ?? 0)
+  return makeUsage(
+    response.usageMetadata?.promptTokenCount ?? 0,
+    response.usageMetadata?.candidatesTokenCount ?? 0,
+  )
 }
 
 function invalid(): UpstreamError {
-  return new UpstreamError('invalid-response', 'gemini answered in an unexpected shape', { provider: 'gemini' })
+  return new UpstreamError('invalid-response', 'gemini answered in an unexpected shape', {
+    provider: 'gemini',
+  })
 }

@@ -13,9 +13,19 @@ import type {
   FinishReason,
 } from '../types.js'
 import { contentText, makeUsage, nowSeconds } from '../types.js'
-import { chatToCompletionsChunks, chatToCompletionsResponse, completionsToChat } from './chat-based-completions.js'
+import {
+  chatToCompletionsChunks,
+  chatToCompletionsResponse,
+  completionsToChat,
+} from './chat-based-completions.js'
 import { stringOption, trimSlash } from './config-values.js'
-import { type CallOptions, embeddingTexts, type Provider, type ProviderSettings, UnsupportedRequestError } from './provider.js'
+import {
+  type CallOptions,
+  embeddingTexts,
+  type Provider,
+  type ProviderSettings,
+  UnsupportedRequestError,
+} from './provider.js'
 
 interface OllamaChat {
   model?: string
@@ -41,7 +51,10 @@ export class OllamaProvider implements Provider {
   constructor(settings: ProviderSettings) {
     this.model = settings.model
     // MLflow's ollama config names the OpenAI-compatible `/v1` base; the native API sits at its root.
-    const base = stringOption(settings.config, 'ollama_api_base') ?? stringOption(settings.config, 'api_base') ?? 'http://localhost:11434'
+    const base =
+      stringOption(settings.config, 'ollama_api_base') ??
+      stringOption(settings.config, 'api_base') ??
+      'http://localhost:11434'
     this.#base = trimSlash(base).replace(/\/v1$/, '')
     const key = stringOption(settings.config, 'api_key')
     this.#headers = key && key !== 'ollama' ? { authorization: `Bearer ${key}` } : {}
@@ -56,7 +69,10 @@ export class OllamaProvider implements Provider {
     if (request.stop) options.stop = request.stop
     return JSON.stringify({
       model: this.model,
-      messages: request.messages.map((message) => ({ role: message.role, content: contentText(message.content) })),
+      messages: request.messages.map((message) => ({
+        role: message.role,
+        content: contentText(message.content),
+      })),
       stream,
       options,
       ...(request.tools ? { tools: request.tools } : {}),
@@ -64,30 +80,54 @@ export class OllamaProvider implements Provider {
   }
 
   #request(path: string, body: string, options: CallOptions) {
-    return { url: `${this.#base}${path}`, headers: this.#headers, body, timeoutMs: options.timeoutMs, signal: options.signal, provider: this.name }
+    return {
+      url: `${this.#base}${path}`,
+      headers: this.#headers,
+      body,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      provider: this.name,
+    }
   }
 
   async chat(request: ChatRequest, options: CallOptions): Promise<ChatResponse> {
-    const response = (await requestJson(this.#request('/api/chat', this.#body(request, false), options), readCommonErrorMessage)) as OllamaChat
+    const response = (await requestJson(
+      this.#request('/api/chat', this.#body(request, false), options),
+      readCommonErrorMessage,
+    )) as OllamaChat
     if (!response?.message) throw invalid()
     return {
       id: `ollama-${Date.now().toString(36)}`,
       object: 'chat.completion',
       created: nowSeconds(),
       model: response.model ?? this.model,
-      choices: [{ index: 0, message: { role: 'assistant', content: response.message.content ?? '' }, finish_reason: finishOf(response) }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: response.message.content ?? '' },
+          finish_reason: finishOf(response),
+        },
+      ],
       usage: makeUsage(response.prompt_eval_count ?? 0, response.eval_count ?? 0),
     }
   }
 
   async *chatStream(request: ChatRequest, options: CallOptions): AsyncGenerator<ChatChunk> {
-    const response = await openStream(this.#request('/api/chat', this.#body(request, true), options), readCommonErrorMessage, 'application/x-ndjson')
+    const response = await openStream(
+      this.#request('/api/chat', this.#body(request, true), options),
+      readCommonErrorMessage,
+      'application/x-ndjson',
+    )
     const id = `ollama-${Date.now().toString(36)}`
     const created = nowSeconds()
     let first = true
     for await (const line of parseNdjson(response.body, this.name)) {
       const data = line as OllamaChat
-      if (data.error) throw new UpstreamError('http', `ollama sent an error mid-stream: ${data.error}`, { status: 502, provider: this.name })
+      if (data.error)
+        throw new UpstreamError('http', `ollama sent an error mid-stream: ${data.error}`, {
+          status: 502,
+          provider: this.name,
+        })
       const chunk: ChatChunk = {
         id,
         object: 'chat.completion.chunk',
@@ -142,5 +182,7 @@ function finishOf(response: OllamaChat): FinishReason {
 }
 
 function invalid(): UpstreamError {
-  return new UpstreamError('invalid-response', 'ollama answered in an unexpected shape', { provider: 'ollama' })
+  return new UpstreamError('invalid-response', 'ollama answered in an unexpected shape', {
+    provider: 'ollama',
+  })
 }

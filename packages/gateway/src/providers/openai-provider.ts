@@ -12,7 +12,11 @@ import type {
   EmbeddingsResponse,
   EndpointType,
 } from '../types.js'
-import { chatToCompletionsChunks, chatToCompletionsResponse, completionsToChat } from './chat-based-completions.js'
+import {
+  chatToCompletionsChunks,
+  chatToCompletionsResponse,
+  completionsToChat,
+} from './chat-based-completions.js'
 import { requireOption, stringOption, trimSlash } from './config-values.js'
 import type { CallOptions, Provider, ProviderSettings } from './provider.js'
 
@@ -79,7 +83,8 @@ export class OpenAiCompatibleProvider implements Provider {
   }
 
   async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
-    if (!this.#wire.legacyCompletions) return chatToCompletionsResponse(await this.chat(completionsToChat(request), options))
+    if (!this.#wire.legacyCompletions)
+      return chatToCompletionsResponse(await this.chat(completionsToChat(request), options))
     const response = (await requestJson(
       this.#request('completions', this.#body(request, false), options),
       readCommonErrorMessage,
@@ -90,12 +95,19 @@ export class OpenAiCompatibleProvider implements Provider {
     return response
   }
 
-  async *completionsStream(request: CompletionsRequest, options: CallOptions): AsyncGenerator<CompletionsChunk> {
+  async *completionsStream(
+    request: CompletionsRequest,
+    options: CallOptions,
+  ): AsyncGenerator<CompletionsChunk> {
     if (!this.#wire.legacyCompletions) {
       yield* chatToCompletionsChunks(this.chatStream(completionsToChat(request), options))
       return
     }
-    for await (const chunk of this.#stream<CompletionsChunk>('completions', this.#body(request, true), options)) {
+    for await (const chunk of this.#stream<CompletionsChunk>(
+      'completions',
+      this.#body(request, true),
+      options,
+    )) {
       chunk.object = 'text_completion_chunk'
       yield chunk
     }
@@ -144,14 +156,19 @@ export class OpenAiCompatibleProvider implements Provider {
         throw this.#invalid()
       }
       const message = (parsed as { error?: unknown }).error ? readCommonErrorMessage(parsed) : undefined
-      if (message) throw new UpstreamError('http', `${this.name} sent an error mid-stream: ${message}`, { status: 502 })
+      if (message)
+        throw new UpstreamError('http', `${this.name} sent an error mid-stream: ${message}`, { status: 502 })
       yield parsed as TChunk
     }
-    throw new UpstreamError('stream-dropped', `${this.name} ended the stream without [DONE]`, { provider: this.name })
+    throw new UpstreamError('stream-dropped', `${this.name} ended the stream without [DONE]`, {
+      provider: this.name,
+    })
   }
 
   #invalid(): UpstreamError {
-    return new UpstreamError('invalid-response', `${this.name} answered in an unexpected shape`, { provider: this.name })
+    return new UpstreamError('invalid-response', `${this.name} answered in an unexpected shape`, {
+      provider: this.name,
+    })
   }
 }
 
@@ -219,15 +236,56 @@ interface CompatibleDefaults {
 }
 
 const COMPATIBLE: Record<string, CompatibleDefaults> = {
-  mistral: { base: 'https://api.mistral.ai/v1', keyName: 'mistral_api_key', keyRequired: true, legacyCompletions: false, streamUsage: false },
-  togetherai: { base: 'https://api.together.xyz/v1', keyName: 'togetherai_api_key', keyRequired: true, legacyCompletions: true, streamUsage: true },
-  groq: { base: 'https://api.groq.com/openai/v1', keyName: 'api_key', keyRequired: true, legacyCompletions: false, streamUsage: true },
-  deepseek: { base: 'https://api.deepseek.com/v1', keyName: 'api_key', keyRequired: true, legacyCompletions: false, streamUsage: true },
-  xai: { base: 'https://api.x.ai/v1', keyName: 'api_key', keyRequired: true, legacyCompletions: false, streamUsage: true },
-  openrouter: { base: 'https://openrouter.ai/api/v1', keyName: 'api_key', keyRequired: true, legacyCompletions: true, streamUsage: true },
+  mistral: {
+    base: 'https://api.mistral.ai/v1',
+    keyName: 'mistral_api_key',
+    keyRequired: true,
+    legacyCompletions: false,
+    streamUsage: false,
+  },
+  togetherai: {
+    base: 'https://api.together.xyz/v1',
+    keyName: 'togetherai_api_key',
+    keyRequired: true,
+    legacyCompletions: true,
+    streamUsage: true,
+  },
+  groq: {
+    base: 'https://api.groq.com/openai/v1',
+    keyName: 'api_key',
+    keyRequired: true,
+    legacyCompletions: false,
+    streamUsage: true,
+  },
+  deepseek: {
+    base: 'https://api.deepseek.com/v1',
+    keyName: 'api_key',
+    keyRequired: true,
+    legacyCompletions: false,
+    streamUsage: true,
+  },
+  xai: {
+    base: 'https://api.x.ai/v1',
+    keyName: 'api_key',
+    keyRequired: true,
+    legacyCompletions: false,
+    streamUsage: true,
+  },
+  openrouter: {
+    base: 'https://openrouter.ai/api/v1',
+    keyName: 'api_key',
+    keyRequired: true,
+    legacyCompletions: true,
+    streamUsage: true,
+  },
   'openai-compatible': { keyName: 'api_key', keyRequired: false, legacyCompletions: true, streamUsage: true },
   vllm: { keyName: 'api_key', keyRequired: false, legacyCompletions: true, streamUsage: true },
-  'huggingface-text-generation-inference': { keyName: 'api_key', keyRequired: false, legacyCompletions: false, streamUsage: false },
+  'huggingface-text-generation-inference': {
+    keyName: 'api_key',
+    keyRequired: false,
+    legacyCompletions: false,
+    streamUsage: false,
+  },
 }
 
 export const OPENAI_COMPATIBLE_PROVIDERS = Object.keys(COMPATIBLE)

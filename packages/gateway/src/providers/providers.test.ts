@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FAKE_EMBEDDING, FAKE_KEYS, fakeReply } from '../test-support/fake-provider.js'
-import { FAKE_OF_PROVIDER, fakeModelConfig, type Harness, sseData, startHarness } from '../test-support/gateway-harness.js'
+import {
+  FAKE_OF_PROVIDER,
+  fakeModelConfig,
+  type Harness,
+  sseData,
+  startHarness,
+} from '../test-support/gateway-harness.js'
 
 const CASES: { provider: string; model: string; embeddings: boolean }[] = [
   { provider: 'openai', model: 'gpt-4o-mini', embeddings: true },
@@ -38,6 +44,13 @@ beforeAll(async () => {
       '    endpoint_type: llm/v1/embeddings',
       `    model: {provider: bedrock, name: "amazon.titan-embed-text-v2:0", config: ${fakeModelConfig(fakes.bedrock, 'bedrock')}}`,
     )
+    const serving = fakeModelConfig(fakes.mlflow, 'mlflow-model-serving')
+    for (const type of ['chat', 'completions', 'embeddings'])
+      lines.push(
+        `  - name: mlflow-${type}`,
+        `    endpoint_type: llm/v1/${type}`,
+        `    model: {provider: mlflow-model-serving, name: served-model, config: ${serving}}`,
+      )
     return `${lines.join('\n')}\n`
   })
 })
@@ -52,13 +65,22 @@ describe.each(CASES)('provider $provider through the gateway', ({ provider, embe
       { role: 'system', content: 'be brief' },
       { role: 'user', content: `hello ${provider}` },
     ]
-    const mlflow = await harness.post(`/endpoints/${provider}-chat/invocations`, { messages, temperature: 0.4, max_tokens: 50 })
+    const mlflow = await harness.post(`/endpoints/${provider}-chat/invocations`, {
+      messages,
+      temperature: 0.4,
+      max_tokens: 50,
+    })
     expect(mlflow.status, mlflow.text).toBe(200)
     expect(mlflow.body.object).toBe('chat.completion')
-    expect(mlflow.body.choices[0].message).toMatchObject({ role: 'assistant', content: fakeReply(`hello ${provider}`) })
+    expect(mlflow.body.choices[0].message).toMatchObject({
+      role: 'assistant',
+      content: fakeReply(`hello ${provider}`),
+    })
     expect(mlflow.body.choices[0].finish_reason).toBe('stop')
     expect(mlflow.body.usage.prompt_tokens).toBeGreaterThan(0)
-    expect(mlflow.body.usage.total_tokens).toBe(mlflow.body.usage.prompt_tokens + mlflow.body.usage.completion_tokens)
+    expect(mlflow.body.usage.total_tokens).toBe(
+      mlflow.body.usage.prompt_tokens + mlflow.body.usage.completion_tokens,
+    )
 
     const openai = await harness.post('/v1/chat/completions', { model: `${provider}-chat`, messages })
     expect(openai.status, openai.text).toBe(200)
@@ -86,14 +108,23 @@ describe.each(CASES)('provider $provider through the gateway', ({ provider, embe
   })
 
   it('answers and streams completions', async () => {
-    const response = await harness.post(`/endpoints/${provider}-completions/invocations`, { prompt: 'complete this', max_tokens: 20 })
+    const response = await harness.post(`/endpoints/${provider}-completions/invocations`, {
+      prompt: 'complete this',
+      max_tokens: 20,
+    })
     expect(response.status, response.text).toBe(200)
     expect(response.body.object).toBe('text_completion')
     expect(response.body.choices[0].text).toBe(fakeReply('complete this'))
 
-    const streamed = await harness.post('/v1/completions', { model: `${provider}-completions`, prompt: 'complete this', stream: true })
+    const streamed = await harness.post('/v1/completions', {
+      model: `${provider}-completions`,
+      prompt: 'complete this',
+      stream: true,
+    })
     expect(streamed.status, streamed.text).toBe(200)
-    const chunks = sseData(streamed.text).slice(0, -1).map((item) => JSON.parse(item))
+    const chunks = sseData(streamed.text)
+      .slice(0, -1)
+      .map((item) => JSON.parse(item))
     expect(chunks.every((chunk) => chunk.object === 'text_completion_chunk')).toBe(true)
     expect(chunks.map((chunk) => chunk.choices[0]?.text ?? '').join('')).toBe(fakeReply('complete this'))
   })
@@ -110,6 +141,45 @@ describe.each(CASES)('provider $provider through the gateway', ({ provider, embe
     const mlflow = await harness.post(`/endpoints/${name}/invocations`, { input: 'single' })
     expect(mlflow.status).toBe(200)
     expect(mlflow.body.data).toHaveLength(1)
+  })
+})
+
+describe('provider mlflow-model-serving through the gateway', () => {
+  it('sends inputs to /invocations and reads predictions, streamed as one chunk', async () => {
+    const chat = await harness.post('/endpoints/mlflow-chat/invocations', {
+      messages: [{ role: 'user', content: 'served' }],
+      temperature: 0.1,
+    })
+    expect(chat.status, chat.text).toBe(200)
+    expect(chat.body.choices[0].message.content).toBe(fakeReply('served'))
+    const request = harness.fakes.mlflow.requests.at(-1)!
+    expect(request.body).toEqual({ inputs: ['served'], temperature: 0.1 })
+    const streamed = await harness.post('/v1/chat/completions', {
+      model: 'mlflow-chat',
+      messages: [{ role: 'user', content: 's' }],
+      stream: true,
+    })
+    const chunks = sseData(streamed.text)
+      .slice(0, -1)
+      .map((item) => JSON.parse(item))
+    expect(chunks.map((chunk) => chunk.choices[0].delta.content).join('')).toBe(fakeReply('s'))
+    const completion = await harness.post('/v1/completions', { model: 'mlflow-completions', prompt: 'p' })
+    expect(completion.body.choices[0].text).toBe(fakeReply('p'))
+    const embeddings = await harness.post('/v1/embeddings', {
+      model: 'mlflow-embeddings',
+      input: ['embed:a', 'embed:b'],
+    })
+    expect(embeddings.body.data.map((item: { embedding: number[] }) => item.embedding)).toEqual([
+      FAKE_EMBEDDING,
+      FAKE_EMBEDDING,
+    ])
+    const twoMessages = await harness.post('/endpoints/mlflow-chat/invocations', {
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'user', content: 'b' },
+      ],
+    })
+    expect(twoMessages.status).toBe(400)
   })
 })
 
@@ -138,7 +208,10 @@ describe('provider wire details', () => {
   it('reports a refused provider key without revealing the configured secret', async () => {
     harness.fakes.openai.apiKey = 'rotated-key'
     try {
-      const response = await harness.post('/v1/chat/completions', { model: 'openai-chat', messages: [{ role: 'user', content: 'x' }] })
+      const response = await harness.post('/v1/chat/completions', {
+        model: 'openai-chat',
+        messages: [{ role: 'user', content: 'x' }],
+      })
       expect(response.status).toBe(500)
       expect(response.body.error_code).toBe('INTERNAL_ERROR')
       expect(response.body.message).toContain('Incorrect API key provided')
@@ -149,7 +222,12 @@ describe('provider wire details', () => {
   })
 
   it('passes a provider validation error back as 400', async () => {
-    const response = await harness.post('/endpoints/anthropic-chat/invocations', { messages: [{ role: 'tool', content: 'x', tool_call_id: 'a' }, { role: 'developer', content: 'y' }] })
+    const response = await harness.post('/endpoints/anthropic-chat/invocations', {
+      messages: [
+        { role: 'tool', content: 'x', tool_call_id: 'a' },
+        { role: 'developer', content: 'y' },
+      ],
+    })
     expect(response.status).toBe(400)
     expect(response.body.error_code).toBe('BAD_REQUEST')
   })

@@ -1,7 +1,7 @@
 import { MlflowError } from '@cairn/core'
 import type { EndpointConfig } from '../config/gateway-config.js'
-import { UnsupportedRequestError } from '../providers/provider.js'
 import { UpstreamError } from '../http/upstream-error.js'
+import { UnsupportedRequestError } from '../providers/provider.js'
 import type { CircuitBreakers } from './circuit-breaker.js'
 
 export interface RoutedResult<T> {
@@ -54,7 +54,8 @@ export async function routeCall<T>(options: RouteCallOptions<T>): Promise<Routed
         options.breakers.recordSuccess(target)
         return { result, endpoint, attempts }
       } catch (error) {
-        if (error instanceof UnsupportedRequestError) throw new MlflowError('BAD_REQUEST', options.redact(error.message))
+        if (error instanceof UnsupportedRequestError)
+          throw new MlflowError('BAD_REQUEST', options.redact(error.message))
         if (error instanceof MlflowError) throw error
         if (options.signal?.aborted) throw new MlflowError('CANCELLED', 'the client went away')
         if (!(error instanceof UpstreamError)) throw error
@@ -74,7 +75,10 @@ export async function routeCall<T>(options: RouteCallOptions<T>): Promise<Routed
           failures.push(`${endpoint.name} (${endpoint.model.provider}): ${error.message}`)
           break
         }
-        await sleep(retryAfter ?? backoffMs(attempt, endpoint.retry.initialBackoffMs, endpoint.retry.maxBackoffMs), options.signal)
+        await sleep(
+          retryAfter ?? backoffMs(attempt, endpoint.retry.initialBackoffMs, endpoint.retry.maxBackoffMs),
+          options.signal,
+        )
       }
     }
   }
@@ -83,10 +87,17 @@ export async function routeCall<T>(options: RouteCallOptions<T>): Promise<Routed
   if (!lastError && skippedOpen > 0)
     throw new MlflowError('TEMPORARILY_UNAVAILABLE', `Endpoint '${first}' is unavailable: ${summary}`)
   const status = lastError?.details.status
-  if (status === 429) throw withRetryAfter(new MlflowError('REQUEST_LIMIT_EXCEEDED', `All providers for '${first}' failed: ${summary}`), lastError)
+  if (status === 429)
+    throw withRetryAfter(
+      new MlflowError('REQUEST_LIMIT_EXCEEDED', `All providers for '${first}' failed: ${summary}`),
+      lastError,
+    )
   if (lastError?.failure === 'timeout')
     throw new MlflowError('DEADLINE_EXCEEDED', `All providers for '${first}' failed: ${summary}`)
-  throw new MlflowError('TEMPORARILY_UNAVAILABLE', `All providers for '${first}' failed after ${attempts} attempts: ${summary}`)
+  throw new MlflowError(
+    'TEMPORARILY_UNAVAILABLE',
+    `All providers for '${first}' failed after ${attempts} attempts: ${summary}`,
+  )
 }
 
 /** `Retry-After` seconds to send with an error answer. */
@@ -94,7 +105,10 @@ export const RETRY_AFTER = Symbol('retryAfterSeconds')
 
 function withRetryAfter(error: MlflowError, cause: UpstreamError | undefined): MlflowError {
   const ms = cause?.details.retryAfterMs
-  ;(error as MlflowError & { [RETRY_AFTER]?: number })[RETRY_AFTER] = Math.max(1, Math.ceil((ms ?? 1000) / 1000))
+  ;(error as MlflowError & { [RETRY_AFTER]?: number })[RETRY_AFTER] = Math.max(
+    1,
+    Math.ceil((ms ?? 1000) / 1000),
+  )
   return error
 }
 
@@ -103,7 +117,8 @@ function clientError(error: UpstreamError, redact: (text: string) => string): Ml
   const message = redact(error.message)
   if (status === 401 || status === 403)
     return new MlflowError('INTERNAL_ERROR', `The gateway's provider credentials were refused: ${message}`)
-  if (status === 404) return new MlflowError('BAD_REQUEST', `The provider does not know the model: ${message}`)
+  if (status === 404)
+    return new MlflowError('BAD_REQUEST', `The provider does not know the model: ${message}`)
   return new MlflowError('BAD_REQUEST', message)
 }
 
@@ -128,7 +143,10 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /** Picks a destination by `traffic_percentage`. */
-export function pickWeighted<T extends { trafficPercentage: number }>(destinations: readonly T[], random = Math.random()): T {
+export function pickWeighted<T extends { trafficPercentage: number }>(
+  destinations: readonly T[],
+  random = Math.random(),
+): T {
   let point = random * 100
   for (const destination of destinations) {
     if (point < destination.trafficPercentage) return destination

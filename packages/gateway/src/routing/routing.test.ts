@@ -109,7 +109,10 @@ describe('retries and fallbacks', () => {
   })
 
   it('answers 429 with Retry-After when the providers are rate limited', async () => {
-    harness.fakes.gemini.faults.push({ type: 'status', status: 429, retryAfter: '0' }, { type: 'status', status: 429, retryAfter: '7' })
+    harness.fakes.gemini.faults.push(
+      { type: 'status', status: 429, retryAfter: '0' },
+      { type: 'status', status: 429, retryAfter: '7' },
+    )
     const response = await harness.post('/v1/chat/completions', { model: 'lonely', ...chat() })
     expect(response.status).toBe(429)
     expect(response.headers.get('retry-after')).toBe('7')
@@ -125,24 +128,45 @@ describe('retries and fallbacks', () => {
 
   it('retries a stream dropped before any content', async () => {
     harness.fakes.openai.faults.push({ type: 'drop-stream', afterChunks: 1 })
-    const response = await harness.post('/v1/chat/completions', { model: 'primary', ...chat('again'), stream: true })
+    const response = await harness.post('/v1/chat/completions', {
+      model: 'primary',
+      ...chat('again'),
+      stream: true,
+    })
     expect(response.status).toBe(200)
-    const chunks = sseData(response.text).slice(0, -1).map((item) => JSON.parse(item))
+    const chunks = sseData(response.text)
+      .slice(0, -1)
+      .map((item) => JSON.parse(item))
     expect(chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? '').join('')).toBe(fakeReply('again'))
     expect(harness.fakes.openai.requests).toHaveLength(2)
   })
 
   it('falls back when every attempt drops the stream early', async () => {
-    harness.fakes.openai.faults.push({ type: 'drop-stream', afterChunks: 0 }, { type: 'drop-stream', afterChunks: 1 })
-    const response = await harness.post('/v1/chat/completions', { model: 'primary', ...chat('via backup'), stream: true })
-    const chunks = sseData(response.text).slice(0, -1).map((item) => JSON.parse(item))
-    expect(chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? '').join('')).toBe(fakeReply('via backup'))
+    harness.fakes.openai.faults.push(
+      { type: 'drop-stream', afterChunks: 0 },
+      { type: 'drop-stream', afterChunks: 1 },
+    )
+    const response = await harness.post('/v1/chat/completions', {
+      model: 'primary',
+      ...chat('via backup'),
+      stream: true,
+    })
+    const chunks = sseData(response.text)
+      .slice(0, -1)
+      .map((item) => JSON.parse(item))
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? '').join('')).toBe(
+      fakeReply('via backup'),
+    )
     expect(harness.fakes.anthropic.requests).toHaveLength(1)
   })
 
   it('ends a stream dropped after content with an error event', async () => {
     harness.fakes.openai.faults.push({ type: 'drop-stream', afterChunks: 3 })
-    const response = await harness.post('/v1/chat/completions', { model: 'primary', ...chat('one two three four'), stream: true })
+    const response = await harness.post('/v1/chat/completions', {
+      model: 'primary',
+      ...chat('one two three four'),
+      stream: true,
+    })
     expect(response.status).toBe(200)
     const last = JSON.parse(sseData(response.text).at(-1)!)
     expect(last.error_code).toBe('TEMPORARILY_UNAVAILABLE')
@@ -151,7 +175,8 @@ describe('retries and fallbacks', () => {
 
   it('opens the circuit of a failing provider and skips it', async () => {
     harness.fakes.openai.faults.push({ type: 'status', status: 500 }, { type: 'status', status: 500 })
-    for (let index = 0; index < 2; index++) expect((await harness.post('/endpoints/fragile/invocations', chat())).status).toBe(200)
+    for (let index = 0; index < 2; index++)
+      expect((await harness.post('/endpoints/fragile/invocations', chat())).status).toBe(200)
     expect(harness.fakes.openai.requests).toHaveLength(2)
     const response = await harness.post('/endpoints/fragile/invocations', chat())
     expect(response.status).toBe(200)
@@ -162,7 +187,8 @@ describe('retries and fallbacks', () => {
   })
 
   it('splits traffic between destinations by percentage', async () => {
-    for (let index = 0; index < 30; index++) expect((await harness.post('/v1/chat/completions', { model: 'split', ...chat() })).status).toBe(200)
+    for (let index = 0; index < 30; index++)
+      expect((await harness.post('/v1/chat/completions', { model: 'split', ...chat() })).status).toBe(200)
     expect(harness.fakes.openai.requests.length).toBeGreaterThan(3)
     expect(harness.fakes.gemini.requests.length).toBeGreaterThan(3)
     expect(harness.fakes.openai.requests.length + harness.fakes.gemini.requests.length).toBe(30)
@@ -195,7 +221,8 @@ describe('routing helpers', () => {
 describe('hot reload', () => {
   it('applies a changed file without dropping a call in flight, and keeps the config when the new one is invalid', async () => {
     const reloading = await startHarness(
-      (fakes) => `endpoints:\n  - {name: before, endpoint_type: llm/v1/chat, model: {provider: openai, name: m, config: ${fakeModelConfig(fakes.openai, 'openai')}}}\n`,
+      (fakes) =>
+        `endpoints:\n  - {name: before, endpoint_type: llm/v1/chat, model: {provider: openai, name: m, config: ${fakeModelConfig(fakes.openai, 'openai')}}}\n`,
       { watch: true },
     )
     try {
@@ -206,7 +233,9 @@ describe('hot reload', () => {
         reloading.configPath,
         `endpoints:\n  - {name: after, endpoint_type: llm/v1/chat, model: {provider: openai, name: m, config: ${fakeModelConfig(reloading.fakes.openai, 'openai')}}}\n`,
       )
-      await waitFor(async () => (await reloading.get('/api/2.0/endpoints/')).body.endpoints[0]?.name === 'after')
+      await waitFor(
+        async () => (await reloading.get('/api/2.0/endpoints/')).body.endpoints[0]?.name === 'after',
+      )
       const finished = await inFlight
       expect(finished.status).toBe(200)
       expect(finished.body.choices[0].message.content).toBe(fakeReply('in flight'))
@@ -214,7 +243,11 @@ describe('hot reload', () => {
 
       writeFileSync(reloading.configPath, 'endpoints:\n  - name: broken\n    endpoint_type: nope\n')
       await new Promise((resolve) => setTimeout(resolve, 400))
-      expect((await reloading.get('/api/2.0/endpoints/')).body.endpoints.map((endpoint: { name: string }) => endpoint.name)).toEqual(['after'])
+      expect(
+        (await reloading.get('/api/2.0/endpoints/')).body.endpoints.map(
+          (endpoint: { name: string }) => endpoint.name,
+        ),
+      ).toEqual(['after'])
     } finally {
       await reloading.close()
     }

@@ -31,7 +31,8 @@ export async function handleFetchRequest(
     }
   }
   const response = await handleGatewayRequest(gateway, gatewayRequest)
-  if ('body' in response) return new Response(response.body, { status: response.status, headers: response.headers })
+  if ('body' in response)
+    return new Response(response.body, { status: response.status, headers: response.headers })
   const encoder = new TextEncoder()
   const iterator = response.stream[Symbol.asyncIterator]()
   const stream = new ReadableStream<Uint8Array>({

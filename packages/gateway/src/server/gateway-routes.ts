@@ -23,7 +23,11 @@ export type GatewayHttpResponse =
   | { status: 200; headers: Record<string, string>; stream: AsyncIterable<string> }
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
-const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+}
 const LIST_PAGE_SIZE = 3000
 const KIND_OF_TYPE: Record<EndpointType, InvocationKind> = {
   'llm/v1/chat': 'chat',
@@ -36,7 +40,10 @@ function json(value: unknown, status = 200): GatewayHttpResponse {
 }
 
 /** Answers one request; every failure becomes MLflow's `{"error_code", "message"}` (plus OpenAI's `error` under `/v1`). */
-export async function handleGatewayRequest(gateway: Gateway, request: GatewayHttpRequest): Promise<GatewayHttpResponse> {
+export async function handleGatewayRequest(
+  gateway: Gateway,
+  request: GatewayHttpRequest,
+): Promise<GatewayHttpResponse> {
   try {
     return await route(gateway, request)
   } catch (error) {
@@ -48,10 +55,23 @@ export function errorResponse(error: unknown, openAiShape: boolean, gateway?: Ga
   const mlflowError =
     error instanceof MlflowError
       ? error
-      : new MlflowError('INTERNAL_ERROR', gateway ? gateway.redact(String((error as Error)?.message ?? error)) : 'Internal error')
-  if (!(error instanceof MlflowError)) console.error('cairn gateway: unexpected error:', gateway ? gateway.redact(String((error as Error)?.stack ?? error)) : error)
+      : new MlflowError(
+          'INTERNAL_ERROR',
+          gateway ? gateway.redact(String((error as Error)?.message ?? error)) : 'Internal error',
+        )
+  if (!(error instanceof MlflowError))
+    console.error(
+      'cairn gateway: unexpected error:',
+      gateway ? gateway.redact(String((error as Error)?.stack ?? error)) : error,
+    )
   const body: Record<string, unknown> = { ...mlflowError.toJSON() }
-  if (openAiShape) body.error = { message: mlflowError.message, type: openAiErrorType(mlflowError.httpStatus), code: mlflowError.code, param: null }
+  if (openAiShape)
+    body.error = {
+      message: mlflowError.message,
+      type: openAiErrorType(mlflowError.httpStatus),
+      code: mlflowError.code,
+      param: null,
+    }
   const headers: Record<string, string> = { ...JSON_HEADERS }
   const retryAfter = (mlflowError as MlflowError & { [RETRY_AFTER]?: number })[RETRY_AFTER]
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
@@ -85,39 +105,73 @@ function requireAdmin(gateway: Gateway, request: GatewayHttpRequest): void {
     throw new MlflowError('PERMISSION_DENIED', 'This operation needs the gateway admin key')
 }
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new MlflowError(
+      'INVALID_PARAMETER_VALUE',
+      `Malformed percent-encoding in path segment '${segment}'`,
+    )
+  }
+}
+
 async function route(gateway: Gateway, request: GatewayHttpRequest): Promise<GatewayHttpResponse> {
   const { method, path } = request
-  const segments = path.split('/').filter(Boolean).map(decodeURIComponent)
+  const segments = path.split('/').filter(Boolean).map(decodeSegment)
   if (method === 'POST') {
     // /endpoints/{name}/invocations and the legacy /gateway/{name}/invocations
-    if (segments.length === 3 && (segments[0] === 'endpoints' || segments[0] === 'gateway') && segments[2] === 'invocations')
+    if (
+      segments.length === 3 &&
+      (segments[0] === 'endpoints' || segments[0] === 'gateway') &&
+      segments[2] === 'invocations'
+    )
       return invokeByName(gateway, request, segments[1]!, false)
     if (path === '/v1/chat/completions') return invokeOpenAi(gateway, request, 'chat')
     if (path === '/v1/completions') return invokeOpenAi(gateway, request, 'completions')
     if (path === '/v1/embeddings') return invokeOpenAi(gateway, request, 'embeddings')
     if (path === '/api/2.0/gateway/api-keys') return createApiKey(gateway, request)
     if (path.startsWith('/api/2.0/endpoints/limits') || path.startsWith('/api/2.0/gateway/limits'))
-      throw new MlflowError('NOT_IMPLEMENTED', 'The set_limits API is not available; configure limits in the gateway config')
+      throw new MlflowError(
+        'NOT_IMPLEMENTED',
+        'The set_limits API is not available; configure limits in the gateway config',
+      )
   }
   if (method === 'GET') {
     if (path === '/health' || path === '/api/2.0/gateway/health') return json({ status: 'OK' })
-    if (path === '/api/2.0/endpoints' || path === '/api/2.0/endpoints/') return listEndpoints(gateway, request)
-    if (path === '/api/2.0/gateway/routes' || path === '/api/2.0/gateway/routes/') return listLegacyRoutes(gateway, request)
-    if (segments[0] === 'api' && segments[1] === '2.0' && segments[2] === 'endpoints' && segments.length === 4) {
-      if (segments[3] === 'limits') throw new MlflowError('NOT_IMPLEMENTED', 'The get_limits API is not available')
+    if (path === '/api/2.0/endpoints' || path === '/api/2.0/endpoints/')
+      return listEndpoints(gateway, request)
+    if (path === '/api/2.0/gateway/routes' || path === '/api/2.0/gateway/routes/')
+      return listLegacyRoutes(gateway, request)
+    if (
+      segments[0] === 'api' &&
+      segments[1] === '2.0' &&
+      segments[2] === 'endpoints' &&
+      segments.length === 4
+    ) {
+      if (segments[3] === 'limits')
+        throw new MlflowError('NOT_IMPLEMENTED', 'The get_limits API is not available')
       return json(gateway.getEndpoint(segments[3]!))
     }
     if (segments[0] === 'api' && segments[2] === 'endpoints' && segments[3] === 'limits')
       throw new MlflowError('NOT_IMPLEMENTED', 'The get_limits API is not available')
-    if (path.startsWith('/api/2.0/gateway/routes/') && segments.length === 5) return json(legacyRoute(gateway.getEndpoint(segments[4]!)))
-    if (path.startsWith('/api/3.0/gateway/endpoint/') && segments.length === 5) return json(gateway.getEndpoint(segments[4]!))
+    if (path.startsWith('/api/2.0/gateway/routes/') && segments.length === 5)
+      return json(legacyRoute(gateway.getEndpoint(segments[4]!)))
+    if (path.startsWith('/api/3.0/gateway/endpoint/') && segments.length === 5)
+      return json(gateway.getEndpoint(segments[4]!))
     if (path === '/v1/models') return json({ object: 'list', data: gateway.listModels().map(toOpenAiModel) })
     if (segments[0] === 'v1' && segments[1] === 'models' && segments.length === 3) {
       const model = gateway.listModels().find((item) => item.id === segments[2])
-      if (!model) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `The model '${segments[2]}' does not exist`)
+      if (!model)
+        throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `The model '${segments[2]}' does not exist`)
       return json(toOpenAiModel(model))
     }
-    if (path === '/metrics') return { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' }, body: gateway.renderMetrics() }
+    if (path === '/metrics')
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/plain; version=0.0.4' },
+        body: gateway.renderMetrics(),
+      }
     if (path === '/api/2.0/gateway/usage') return searchUsage(gateway, request)
     if (path === '/api/2.0/gateway/usage/summary') return summarizeUsage(gateway, request)
     if (path === '/api/2.0/gateway/api-keys') {
@@ -134,21 +188,39 @@ async function route(gateway: Gateway, request: GatewayHttpRequest): Promise<Gat
   throw new MlflowError('ENDPOINT_NOT_FOUND', `No gateway route for ${method} ${path}`)
 }
 
-async function invokeByName(gateway: Gateway, request: GatewayHttpRequest, name: string, openAi: boolean): Promise<GatewayHttpResponse> {
-  const model = gateway.listModels().find((item) => item.id === name)
-  if (!model)
-    throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `The endpoint '${name}' is not present or active on the server. Please verify the endpoint name.`)
-  return invoke(gateway, request, name, KIND_OF_TYPE[model.endpointType], openAi)
+async function invokeByName(
+  gateway: Gateway,
+  request: GatewayHttpRequest,
+  name: string,
+  openAi: boolean,
+): Promise<GatewayHttpResponse> {
+  const type = gateway.typeOf(name)
+  if (!type)
+    throw new MlflowError(
+      'RESOURCE_DOES_NOT_EXIST',
+      `The endpoint '${name}' is not present or active on the server. Please verify the endpoint name.`,
+    )
+  return invoke(gateway, request, name, KIND_OF_TYPE[type], openAi)
 }
 
-async function invokeOpenAi(gateway: Gateway, request: GatewayHttpRequest, kind: InvocationKind): Promise<GatewayHttpResponse> {
+async function invokeOpenAi(
+  gateway: Gateway,
+  request: GatewayHttpRequest,
+  kind: InvocationKind,
+): Promise<GatewayHttpResponse> {
   const body = requireJsonBody(request)
   if (typeof body.model !== 'string' || !body.model)
     throw new MlflowError('INVALID_PARAMETER_VALUE', "'model' must name a gateway endpoint or route")
   return invoke(gateway, request, body.model, kind, true)
 }
 
-async function invoke(gateway: Gateway, request: GatewayHttpRequest, name: string, kind: InvocationKind, openAi: boolean): Promise<GatewayHttpResponse> {
+async function invoke(
+  gateway: Gateway,
+  request: GatewayHttpRequest,
+  name: string,
+  kind: InvocationKind,
+  openAi: boolean,
+): Promise<GatewayHttpResponse> {
   const body = requireJsonBody(request)
   const caller = await gateway.authenticate(bearer(request), request.remoteAddress)
   const options = { caller, signal: request.signal }
@@ -156,15 +228,24 @@ async function invoke(gateway: Gateway, request: GatewayHttpRequest, name: strin
   else if (kind === 'completions') parseCompletionsRequest(body)
   else parseEmbeddingsRequest(body)
   if (body.stream === true) {
-    if (kind === 'embeddings') throw new MlflowError('INVALID_PARAMETER_VALUE', 'Embeddings cannot be streamed')
-    const wantsUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true
+    if (kind === 'embeddings')
+      throw new MlflowError('INVALID_PARAMETER_VALUE', 'Embeddings cannot be streamed')
+    const wantsUsage =
+      (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true
     const stream = await gateway.invokeStream(name, kind, body, options)
-    return { status: 200, headers: SSE_HEADERS, stream: toSse(stream, { openAi, wantsUsage: wantsUsage || !openAi, gateway }) }
+    return {
+      status: 200,
+      headers: SSE_HEADERS,
+      stream: toSse(stream, { openAi, wantsUsage: wantsUsage || !openAi, gateway }),
+    }
   }
   return json(await gateway.invoke(name, kind, body, options))
 }
 
-async function* toSse(stream: InvocationStream, options: { openAi: boolean; wantsUsage: boolean; gateway: Gateway }): AsyncGenerator<string> {
+async function* toSse(
+  stream: InvocationStream,
+  options: { openAi: boolean; wantsUsage: boolean; gateway: Gateway },
+): AsyncGenerator<string> {
   try {
     for await (const chunk of stream.chunks) {
       if (!options.wantsUsage && chunk.usage) {
@@ -192,13 +273,21 @@ function listEndpoints(gateway: Gateway, request: GatewayHttpRequest): GatewayHt
 function listLegacyRoutes(gateway: Gateway, request: GatewayHttpRequest): GatewayHttpResponse {
   const start = decodePageToken(request.query.get('page_token'))
   const all = gateway.listEndpoints()
-  const result: Record<string, unknown> = { routes: all.slice(start, start + LIST_PAGE_SIZE).map(legacyRoute) }
+  const result: Record<string, unknown> = {
+    routes: all.slice(start, start + LIST_PAGE_SIZE).map(legacyRoute),
+  }
   if (start + LIST_PAGE_SIZE < all.length) result.next_page_token = encodePageToken(start + LIST_PAGE_SIZE)
   return json(result)
 }
 
 function legacyRoute(endpoint: ReturnType<Gateway['getEndpoint']>) {
-  return { name: endpoint.name, route_type: endpoint.endpoint_type, model: endpoint.model, route_url: endpoint.endpoint_url, limit: endpoint.limit }
+  return {
+    name: endpoint.name,
+    route_type: endpoint.endpoint_type,
+    model: endpoint.model,
+    route_url: endpoint.endpoint_url,
+    limit: endpoint.limit,
+  }
 }
 
 function encodePageToken(index: number): string {
@@ -215,7 +304,13 @@ function decodePageToken(token: string | null): number {
 }
 
 function toOpenAiModel(model: { id: string; endpointType: EndpointType; provider: string }) {
-  return { id: model.id, object: 'model', created: 0, owned_by: model.provider, endpoint_type: model.endpointType }
+  return {
+    id: model.id,
+    object: 'model',
+    created: 0,
+    owned_by: model.provider,
+    endpoint_type: model.endpointType,
+  }
 }
 
 function usageFilter(request: GatewayHttpRequest) {
@@ -223,7 +318,8 @@ function usageFilter(request: GatewayHttpRequest) {
     const value = request.query.get(name)
     if (value === null || value === '') return undefined
     const parsed = Number(value)
-    if (!Number.isFinite(parsed) || parsed < 0) throw new MlflowError('INVALID_PARAMETER_VALUE', `'${name}' must be a non-negative number`)
+    if (!Number.isFinite(parsed) || parsed < 0)
+      throw new MlflowError('INVALID_PARAMETER_VALUE', `'${name}' must be a non-negative number`)
     return parsed
   }
   const maxResults = number('max_results')
@@ -293,7 +389,10 @@ async function createApiKey(gateway: Gateway, request: GatewayHttpRequest): Prom
     const value = body[name]
     if (value === undefined || value === null) return undefined
     if (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value)))
-      throw new MlflowError('INVALID_PARAMETER_VALUE', `'${name}' must be a positive ${integer ? 'integer' : 'number'}`)
+      throw new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        `'${name}' must be a positive ${integer ? 'integer' : 'number'}`,
+      )
     return value
   }
   const period = body.budget_period

@@ -1,11 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Gateway } from '../gateway.js'
-import { errorResponse, type GatewayHttpRequest, type GatewayHttpResponse, handleGatewayRequest } from './gateway-routes.js'
+import {
+  errorResponse,
+  type GatewayHttpRequest,
+  type GatewayHttpResponse,
+  handleGatewayRequest,
+} from './gateway-routes.js'
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024
 
 /** A node:http request listener serving the gateway (the standalone `cairn gateway start`). */
-export function createNodeHandler(getGateway: () => Gateway): (request: IncomingMessage, response: ServerResponse) => void {
+export function createNodeHandler(
+  getGateway: () => Gateway,
+): (request: IncomingMessage, response: ServerResponse) => void {
   return (incoming, outgoing) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -38,7 +45,9 @@ export function createNodeHandler(getGateway: () => Gateway): (request: Incoming
       if (tooLarge) request.bodyError = `The request body is larger than ${MAX_BODY_BYTES} bytes`
       else if (chunks.length > 0) {
         try {
-          request.body = JSON.parse(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
+          request.body = JSON.parse(
+            chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+          )
         } catch {
           request.bodyError = 'The request body is not valid JSON'
         }
@@ -53,7 +62,10 @@ export function createNodeHandler(getGateway: () => Gateway): (request: Incoming
 
 async function writeResponse(outgoing: ServerResponse, response: GatewayHttpResponse): Promise<void> {
   if ('body' in response) {
-    outgoing.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) })
+    outgoing.writeHead(response.status, {
+      ...response.headers,
+      'content-length': Buffer.byteLength(response.body),
+    })
     outgoing.end(response.body)
     return
   }

@@ -14,11 +14,18 @@ function checkSampling(body: Record<string, unknown>): void {
   const { temperature, top_p, n, max_tokens, stream } = body
   if (temperature !== undefined && (typeof temperature !== 'number' || temperature < 0 || temperature > 2))
     throw invalid('temperature must be a number from 0 to 2')
-  if (top_p !== undefined && (typeof top_p !== 'number' || top_p < 0 || top_p > 1)) throw invalid('top_p must be a number from 0 to 1')
-  if (n !== undefined && (!Number.isInteger(n) || (n as number) < 1)) throw invalid('n must be a positive integer')
-  if (max_tokens !== undefined && max_tokens !== null && (!Number.isInteger(max_tokens) || (max_tokens as number) < 1))
+  if (top_p !== undefined && (typeof top_p !== 'number' || top_p < 0 || top_p > 1))
+    throw invalid('top_p must be a number from 0 to 1')
+  if (n !== undefined && (!Number.isInteger(n) || (n as number) < 1))
+    throw invalid('n must be a positive integer')
+  if (
+    max_tokens !== undefined &&
+    max_tokens !== null &&
+    (!Number.isInteger(max_tokens) || (max_tokens as number) < 1)
+  )
     throw invalid('max_tokens must be a positive integer')
-  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') throw invalid('stream must be a boolean')
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean')
+    throw invalid('stream must be a boolean')
   if (body.stop !== undefined && body.stop !== null) {
     if (typeof body.stop === 'string') body.stop = [body.stop]
     else if (!Array.isArray(body.stop) || body.stop.some((item) => typeof item !== 'string'))

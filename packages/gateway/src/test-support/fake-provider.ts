@@ -8,7 +8,15 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { encodeEventStreamMessage } from '../http/stream-parsers.js'
 
-export type FakeKind = 'openai' | 'azure' | 'anthropic' | 'gemini' | 'cohere' | 'bedrock' | 'ollama'
+export type FakeKind =
+  | 'openai'
+  | 'azure'
+  | 'anthropic'
+  | 'gemini'
+  | 'cohere'
+  | 'bedrock'
+  | 'ollama'
+  | 'mlflow'
 
 export type Fault =
   | { type: 'status'; status: number; retryAfter?: string }
@@ -44,6 +52,7 @@ export const FAKE_KEYS: Record<FakeKind, string> = {
   cohere: 'cohere-fake-secret',
   bedrock: 'AKIDFAKEEXAMPLE:bedrock-fake-secret-key',
   ollama: '',
+  mlflow: '',
 }
 
 export const FAKE_EMBEDDING = [0.25, -0.5, 0.75]
@@ -60,7 +69,14 @@ function words(text: string): string[] {
 type Handler = (request: RecordedRequest, response: ServerResponse, fake: FakeProvider) => void
 
 export async function startFakeProvider(kind: FakeKind): Promise<FakeProvider> {
-  const fake: FakeProvider = { kind, url: '', requests: [], faults: [], apiKey: FAKE_KEYS[kind], close: async () => {} }
+  const fake: FakeProvider = {
+    kind,
+    url: '',
+    requests: [],
+    faults: [],
+    apiKey: FAKE_KEYS[kind],
+    close: async () => {},
+  }
   const sockets = new Set<import('node:net').Socket>()
   const server = http.createServer((incoming, response) => {
     const chunks: Buffer[] = []
@@ -73,16 +89,28 @@ export async function startFakeProvider(kind: FakeKind): Promise<FakeProvider> {
       } catch {
         body = undefined
       }
-      const request: RecordedRequest = { method: incoming.method ?? '', path: incoming.url ?? '', headers: incoming.headers, body }
+      const request: RecordedRequest = {
+        method: incoming.method ?? '',
+        path: incoming.url ?? '',
+        headers: incoming.headers,
+        body,
+      }
       fake.requests.push(request)
       const fault = fake.faults.shift()
       if (fault?.type === 'hang') return
-      if (fault?.type === 'status') return sendError(kind, response, fault.status, 'injected failure', fault.retryAfter)
-      ;(response as ServerResponse & { dropAfter?: number }).dropAfter = fault?.type === 'drop-stream' ? fault.afterChunks : undefined
+      if (fault?.type === 'status')
+        return sendError(kind, response, fault.status, 'injected failure', fault.retryAfter)
+      ;(response as ServerResponse & { dropAfter?: number }).dropAfter =
+        fault?.type === 'drop-stream' ? fault.afterChunks : undefined
       const answer = () => {
         try {
           if (kind === 'bedrock' && !verifySigV4(incoming, raw))
-            return sendError(kind, response, 403, 'The request signature we calculated does not match the signature you provided.')
+            return sendError(
+              kind,
+              response,
+              403,
+              'The request signature we calculated does not match the signature you provided.',
+            )
           HANDLERS[kind](request, response, fake)
         } catch (error) {
           sendError(kind, response, 500, String(error))
@@ -107,35 +135,70 @@ export async function startFakeProvider(kind: FakeKind): Promise<FakeProvider> {
 }
 
 /** Each provider's error body shape. */
-function sendError(kind: FakeKind, response: ServerResponse, status: number, message: string, retryAfter?: string): void {
+function sendError(
+  kind: FakeKind,
+  response: ServerResponse,
+  status: number,
+  message: string,
+  retryAfter?: string,
+): void {
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (retryAfter !== undefined) headers['retry-after'] = retryAfter
   let body: unknown
   switch (kind) {
     case 'openai':
     case 'azure':
-      body = { error: { message, type: status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error', param: null, code: null } }
+      body = {
+        error: {
+          message,
+          type: status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error',
+          param: null,
+          code: null,
+        },
+      }
       if (status === 429) {
         headers['x-ratelimit-limit-requests'] = '60'
         headers['x-ratelimit-remaining-requests'] = '0'
       }
       break
     case 'anthropic':
-      body = { type: 'error', error: { type: status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error', message } }
+      body = {
+        type: 'error',
+        error: {
+          type: status === 429 ? 'rate_limit_error' : status >= 500 ? 'api_error' : 'invalid_request_error',
+          message,
+        },
+      }
       if (status === 429) headers['anthropic-ratelimit-requests-remaining'] = '0'
       break
     case 'gemini':
-      body = { error: { code: status, message, status: status === 429 ? 'RESOURCE_EXHAUSTED' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT' } }
+      body = {
+        error: {
+          code: status,
+          message,
+          status: status === 429 ? 'RESOURCE_EXHAUSTED' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT',
+        },
+      }
       break
     case 'cohere':
       body = { id: 'err-1', message }
       break
     case 'bedrock':
       body = { message }
-      headers['x-amzn-errortype'] = status === 429 ? 'ThrottlingException' : status === 403 ? 'AccessDeniedException' : status >= 500 ? 'InternalServerException' : 'ValidationException'
+      headers['x-amzn-errortype'] =
+        status === 429
+          ? 'ThrottlingException'
+          : status === 403
+            ? 'AccessDeniedException'
+            : status >= 500
+              ? 'InternalServerException'
+              : 'ValidationException'
       break
     case 'ollama':
       body = { error: message }
+      break
+    case 'mlflow':
+      body = { error_code: status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', message }
       break
   }
   response.writeHead(status, headers)
@@ -167,7 +230,12 @@ function lastUserText(messages: any[]): string {
 
 const tokens = (text: string) => text.split(/\s+/).filter(Boolean).length
 
-function requireBearer(request: RecordedRequest, response: ServerResponse, fake: FakeProvider, kind: FakeKind): boolean {
+function requireBearer(
+  request: RecordedRequest,
+  response: ServerResponse,
+  fake: FakeProvider,
+  kind: FakeKind,
+): boolean {
   if (request.headers.authorization !== `Bearer ${fake.apiKey}`) {
     sendError(kind, response, 401, 'Incorrect API key provided')
     return false
@@ -179,21 +247,29 @@ const openAiHandler: Handler = (request, response, fake) => {
   const kind = fake.kind
   const path = request.path.split('?')[0]!
   if (kind === 'azure') {
-    if (request.headers['api-key'] !== fake.apiKey) return sendError(kind, response, 401, 'Access denied due to invalid subscription key')
+    if (request.headers['api-key'] !== fake.apiKey)
+      return sendError(kind, response, 401, 'Access denied due to invalid subscription key')
     if (!/api-version=/.test(request.path)) return sendError(kind, response, 404, 'Resource not found')
   } else if (!requireBearer(request, response, fake, kind)) return
   const body = request.body
-  if (!body || typeof body !== 'object') return sendError(kind, response, 400, 'We could not parse the JSON body of your request.')
-  if (kind === 'openai' && typeof body.model !== 'string') return sendError(kind, response, 400, 'you must provide a model parameter')
+  if (!body || typeof body !== 'object')
+    return sendError(kind, response, 400, 'We could not parse the JSON body of your request.')
+  if (kind === 'openai' && typeof body.model !== 'string')
+    return sendError(kind, response, 400, 'you must provide a model parameter')
   const model = body.model ?? 'azure-deployment'
   if (path.endsWith('/embeddings')) {
     const inputs = Array.isArray(body.input) ? body.input : [body.input]
-    if (inputs.some((item: unknown) => item === undefined)) return sendError(kind, response, 400, "'input' is a required property")
+    if (inputs.some((item: unknown) => item === undefined))
+      return sendError(kind, response, 400, "'input' is a required property")
     response.writeHead(200, { 'content-type': 'application/json' })
     response.end(
       JSON.stringify({
         object: 'list',
-        data: inputs.map((_: unknown, index: number) => ({ object: 'embedding', index, embedding: FAKE_EMBEDDING })),
+        data: inputs.map((_: unknown, index: number) => ({
+          object: 'embedding',
+          index,
+          embedding: FAKE_EMBEDDING,
+        })),
         model,
         usage: { prompt_tokens: inputs.length * 2, total_tokens: inputs.length * 2 },
       }),
@@ -203,24 +279,65 @@ const openAiHandler: Handler = (request, response, fake) => {
   const chat = path.endsWith('/chat/completions')
   if (chat && (!Array.isArray(body.messages) || body.messages.length === 0))
     return sendError(kind, response, 400, "'messages' is a required property")
-  if (!chat && typeof body.prompt !== 'string') return sendError(kind, response, 400, "'prompt' is a required property")
+  if (!chat && typeof body.prompt !== 'string')
+    return sendError(kind, response, 400, "'prompt' is a required property")
   const prompt = chat ? lastUserText(body.messages) : body.prompt
   const text = fakeReply(prompt)
-  const usage = { prompt_tokens: tokens(prompt), completion_tokens: tokens(text), total_tokens: tokens(prompt) + tokens(text) }
+  const usage = {
+    prompt_tokens: tokens(prompt),
+    completion_tokens: tokens(text),
+    total_tokens: tokens(prompt) + tokens(text),
+  }
   const created = 1_700_000_000
   if (body.stream) {
     const parts: string[] = []
     const push = (value: unknown) => parts.push(`data: ${JSON.stringify(value)}\n\n`)
     const object = chat ? 'chat.completion.chunk' : 'text_completion'
-    if (chat) push({ id: 'chatcmpl-fake', object, created, model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] })
+    if (chat)
+      push({
+        id: 'chatcmpl-fake',
+        object,
+        created,
+        model,
+        choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+      })
     for (const word of words(text))
-      push(chat
-        ? { id: 'chatcmpl-fake', object, created, model, choices: [{ index: 0, delta: { content: word }, finish_reason: null }] }
-        : { id: 'cmpl-fake', object, created, model, choices: [{ index: 0, text: word, finish_reason: null }] })
-    push(chat
-      ? { id: 'chatcmpl-fake', object, created, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }
-      : { id: 'cmpl-fake', object, created, model, choices: [{ index: 0, text: '', finish_reason: 'stop' }] })
-    if (body.stream_options?.include_usage) push({ id: 'chatcmpl-fake', object, created, model, choices: [], usage })
+      push(
+        chat
+          ? {
+              id: 'chatcmpl-fake',
+              object,
+              created,
+              model,
+              choices: [{ index: 0, delta: { content: word }, finish_reason: null }],
+            }
+          : {
+              id: 'cmpl-fake',
+              object,
+              created,
+              model,
+              choices: [{ index: 0, text: word, finish_reason: null }],
+            },
+      )
+    push(
+      chat
+        ? {
+            id: 'chatcmpl-fake',
+            object,
+            created,
+            model,
+            choices: [{ index: 0, delta: {}, finish_reason: 'stop' }],
+          }
+        : {
+            id: 'cmpl-fake',
+            object,
+            created,
+            model,
+            choices: [{ index: 0, text: '', finish_reason: 'stop' }],
+          },
+    )
+    if (body.stream_options?.include_usage)
+      push({ id: 'chatcmpl-fake', object, created, model, choices: [], usage })
     parts.push('data: [DONE]\n\n')
     return writeParts(response, 'text/event-stream', parts)
   }
@@ -228,19 +345,39 @@ const openAiHandler: Handler = (request, response, fake) => {
   response.end(
     JSON.stringify(
       chat
-        ? { id: 'chatcmpl-fake', object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage }
-        : { id: 'cmpl-fake', object: 'text_completion', created, model, choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }], usage },
+        ? {
+            id: 'chatcmpl-fake',
+            object: 'chat.completion',
+            created,
+            model,
+            choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+            usage,
+          }
+        : {
+            id: 'cmpl-fake',
+            object: 'text_completion',
+            created,
+            model,
+            choices: [{ index: 0, text, finish_reason: 'stop', logprobs: null }],
+            usage,
+          },
     ),
   )
 }
 
 const anthropicHandler: Handler = (request, response, fake) => {
-  if (request.headers['x-api-key'] !== fake.apiKey) return sendError('anthropic', response, 401, 'invalid x-api-key')
-  if (!request.headers['anthropic-version']) return sendError('anthropic', response, 400, 'anthropic-version header is required')
+  if (request.headers['x-api-key'] !== fake.apiKey)
+    return sendError('anthropic', response, 401, 'invalid x-api-key')
+  if (!request.headers['anthropic-version'])
+    return sendError('anthropic', response, 400, 'anthropic-version header is required')
   const body = request.body
   if (typeof body?.model !== 'string') return sendError('anthropic', response, 400, 'model: Field required')
-  if (!Number.isInteger(body.max_tokens)) return sendError('anthropic', response, 400, 'max_tokens: Field required')
-  if (!Array.isArray(body.messages) || body.messages.some((message: any) => message.role !== 'user' && message.role !== 'assistant'))
+  if (!Number.isInteger(body.max_tokens))
+    return sendError('anthropic', response, 400, 'max_tokens: Field required')
+  if (
+    !Array.isArray(body.messages) ||
+    body.messages.some((message: any) => message.role !== 'user' && message.role !== 'assistant')
+  )
     return sendError('anthropic', response, 400, 'messages: roles must be user or assistant')
   if (body.temperature !== undefined && (body.temperature < 0 || body.temperature > 1))
     return sendError('anthropic', response, 400, 'temperature: must be from 0 to 1')
@@ -249,25 +386,63 @@ const anthropicHandler: Handler = (request, response, fake) => {
   const id = 'msg_fake'
   if (body.stream) {
     const parts: string[] = []
-    const event = (type: string, data: unknown) => parts.push(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`)
-    event('message_start', { type: 'message_start', message: { id, type: 'message', role: 'assistant', content: [], model: body.model, stop_reason: null, usage: { input_tokens: tokens(prompt), output_tokens: 1 } } })
-    event('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })
+    const event = (type: string, data: unknown) =>
+      parts.push(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`)
+    event('message_start', {
+      type: 'message_start',
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        content: [],
+        model: body.model,
+        stop_reason: null,
+        usage: { input_tokens: tokens(prompt), output_tokens: 1 },
+      },
+    })
+    event('content_block_start', {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'text', text: '' },
+    })
     event('ping', { type: 'ping' })
-    for (const word of words(text)) event('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } })
+    for (const word of words(text))
+      event('content_block_delta', {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'text_delta', text: word },
+      })
     event('content_block_stop', { type: 'content_block_stop', index: 0 })
-    event('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: tokens(text) } })
+    event('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: tokens(text) },
+    })
     event('message_stop', { type: 'message_stop' })
     return writeParts(response, 'text/event-stream', parts)
   }
   response.writeHead(200, { 'content-type': 'application/json' })
   response.end(
-    JSON.stringify({ id, type: 'message', role: 'assistant', model: body.model, content: [{ type: 'text', text }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: tokens(prompt), output_tokens: tokens(text) } }),
+    JSON.stringify({
+      id,
+      type: 'message',
+      role: 'assistant',
+      model: body.model,
+      content: [{ type: 'text', text }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage: { input_tokens: tokens(prompt), output_tokens: tokens(text) },
+    }),
   )
 }
 
 const geminiHandler: Handler = (request, response, fake) => {
-  if (request.headers['x-goog-api-key'] !== fake.apiKey) return sendError('gemini', response, 400, 'API key not valid. Please pass a valid API key.')
-  const match = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)(\?alt=sse)?$/.exec(request.path)
+  if (request.headers['x-goog-api-key'] !== fake.apiKey)
+    return sendError('gemini', response, 400, 'API key not valid. Please pass a valid API key.')
+  const match =
+    /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)(\?alt=sse)?$/.exec(
+      request.path,
+    )
   if (!match) return sendError('gemini', response, 404, `path ${request.path} not found`)
   const [, model, method, sse] = match
   const body = request.body
@@ -277,12 +452,19 @@ const geminiHandler: Handler = (request, response, fake) => {
     response.end(JSON.stringify({ embeddings: body.requests.map(() => ({ values: FAKE_EMBEDDING })) }))
     return
   }
-  if (!Array.isArray(body?.contents) || body.contents.some((content: any) => content.role !== 'user' && content.role !== 'model'))
+  if (
+    !Array.isArray(body?.contents) ||
+    body.contents.some((content: any) => content.role !== 'user' && content.role !== 'model')
+  )
     return sendError('gemini', response, 400, 'contents: role must be user or model')
   const last = body.contents.at(-1)
   const prompt = (last?.parts ?? []).map((part: any) => part.text).join('')
   const text = fakeReply(prompt)
-  const usageMetadata = { promptTokenCount: tokens(prompt), candidatesTokenCount: tokens(text), totalTokenCount: tokens(prompt) + tokens(text) }
+  const usageMetadata = {
+    promptTokenCount: tokens(prompt),
+    candidatesTokenCount: tokens(text),
+    totalTokenCount: tokens(prompt) + tokens(text),
+  }
   if (method === 'streamGenerateContent') {
     if (!sse) return sendError('gemini', response, 400, 'this fake serves only alt=sse')
     const pieces = words(text)
@@ -293,35 +475,63 @@ const geminiHandler: Handler = (request, response, fake) => {
     return writeParts(response, 'text/event-stream', parts)
   }
   response.writeHead(200, { 'content-type': 'application/json' })
-  response.end(JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }], usageMetadata, modelVersion: model, responseId: 'gem-fake' }))
+  response.end(
+    JSON.stringify({
+      candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
+      usageMetadata,
+      modelVersion: model,
+      responseId: 'gem-fake',
+    }),
+  )
 }
 
 const cohereHandler: Handler = (request, response, fake) => {
   if (!requireBearer(request, response, fake, 'cohere')) return
   const body = request.body
   if (request.path === '/v2/embed') {
-    if (!Array.isArray(body?.texts) || !body.input_type) return sendError('cohere', response, 400, 'texts and input_type are required')
+    if (!Array.isArray(body?.texts) || !body.input_type)
+      return sendError('cohere', response, 400, 'texts and input_type are required')
     response.writeHead(200, { 'content-type': 'application/json' })
-    response.end(JSON.stringify({ id: 'emb-fake', embeddings: { float: body.texts.map(() => FAKE_EMBEDDING) }, texts: body.texts, meta: { billed_units: { input_tokens: body.texts.length * 2 } } }))
+    response.end(
+      JSON.stringify({
+        id: 'emb-fake',
+        embeddings: { float: body.texts.map(() => FAKE_EMBEDDING) },
+        texts: body.texts,
+        meta: { billed_units: { input_tokens: body.texts.length * 2 } },
+      }),
+    )
     return
   }
   if (request.path !== '/v2/chat') return sendError('cohere', response, 404, 'not found')
-  if (typeof body?.model !== 'string' || !Array.isArray(body.messages)) return sendError('cohere', response, 400, 'model and messages are required')
+  if (typeof body?.model !== 'string' || !Array.isArray(body.messages))
+    return sendError('cohere', response, 400, 'model and messages are required')
   const prompt = lastUserText(body.messages)
   const text = fakeReply(prompt)
-  const usage = { billed_units: { input_tokens: tokens(prompt), output_tokens: tokens(text) }, tokens: { input_tokens: tokens(prompt), output_tokens: tokens(text) } }
+  const usage = {
+    billed_units: { input_tokens: tokens(prompt), output_tokens: tokens(text) },
+    tokens: { input_tokens: tokens(prompt), output_tokens: tokens(text) },
+  }
   if (body.stream) {
     const parts: string[] = []
-    const event = (type: string, data: Record<string, unknown>) => parts.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
+    const event = (type: string, data: Record<string, unknown>) =>
+      parts.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`)
     event('message-start', { id: 'co-fake', delta: { message: { role: 'assistant', content: [] } } })
     event('content-start', { index: 0, delta: { message: { content: { type: 'text', text: '' } } } })
-    for (const word of words(text)) event('content-delta', { index: 0, delta: { message: { content: { text: word } } } })
+    for (const word of words(text))
+      event('content-delta', { index: 0, delta: { message: { content: { text: word } } } })
     event('content-end', { index: 0 })
     event('message-end', { delta: { finish_reason: 'COMPLETE', usage } })
     return writeParts(response, 'text/event-stream', parts)
   }
   response.writeHead(200, { 'content-type': 'application/json' })
-  response.end(JSON.stringify({ id: 'co-fake', finish_reason: 'COMPLETE', message: { role: 'assistant', content: [{ type: 'text', text }] }, usage }))
+  response.end(
+    JSON.stringify({
+      id: 'co-fake',
+      finish_reason: 'COMPLETE',
+      message: { role: 'assistant', content: [{ type: 'text', text }] },
+      usage,
+    }),
+  )
 }
 
 const bedrockHandler: Handler = (request, response) => {
@@ -330,7 +540,8 @@ const bedrockHandler: Handler = (request, response) => {
   const [, , operation] = match
   const body = request.body
   if (operation === 'invoke') {
-    if (typeof body?.inputText !== 'string') return sendError('bedrock', response, 400, 'inputText is required')
+    if (typeof body?.inputText !== 'string')
+      return sendError('bedrock', response, 400, 'inputText is required')
     response.writeHead(200, { 'content-type': 'application/json' })
     response.end(JSON.stringify({ embedding: FAKE_EMBEDDING, inputTextTokenCount: tokens(body.inputText) }))
     return
@@ -340,17 +551,36 @@ const bedrockHandler: Handler = (request, response) => {
   const last = body.messages.at(-1)
   const prompt = last.content.map((block: any) => block.text ?? '').join('')
   const text = fakeReply(prompt)
-  const usage = { inputTokens: tokens(prompt), outputTokens: tokens(text), totalTokens: tokens(prompt) + tokens(text) }
+  const usage = {
+    inputTokens: tokens(prompt),
+    outputTokens: tokens(text),
+    totalTokens: tokens(prompt) + tokens(text),
+  }
   if (operation === 'converse-stream') {
     const frame = (type: string, payload: unknown) =>
-      encodeEventStreamMessage({ ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' }, Buffer.from(JSON.stringify(payload)))
+      encodeEventStreamMessage(
+        { ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' },
+        Buffer.from(JSON.stringify(payload)),
+      )
     const parts = [frame('messageStart', { role: 'assistant' })]
-    for (const word of words(text)) parts.push(frame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: word } }))
-    parts.push(frame('contentBlockStop', { contentBlockIndex: 0 }), frame('messageStop', { stopReason: 'end_turn' }), frame('metadata', { usage, metrics: { latencyMs: 1 } }))
+    for (const word of words(text))
+      parts.push(frame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: word } }))
+    parts.push(
+      frame('contentBlockStop', { contentBlockIndex: 0 }),
+      frame('messageStop', { stopReason: 'end_turn' }),
+      frame('metadata', { usage, metrics: { latencyMs: 1 } }),
+    )
     return writeParts(response, 'application/vnd.amazon.eventstream', parts)
   }
   response.writeHead(200, { 'content-type': 'application/json' })
-  response.end(JSON.stringify({ output: { message: { role: 'assistant', content: [{ text }] } }, stopReason: 'end_turn', usage, metrics: { latencyMs: 1 } }))
+  response.end(
+    JSON.stringify({
+      output: { message: { role: 'assistant', content: [{ text }] } },
+      stopReason: 'end_turn',
+      usage,
+      metrics: { latencyMs: 1 },
+    }),
+  )
 }
 
 const ollamaHandler: Handler = (request, response) => {
@@ -358,16 +588,32 @@ const ollamaHandler: Handler = (request, response) => {
   if (request.path === '/api/embed') {
     const input = Array.isArray(body?.input) ? body.input : [body?.input]
     response.writeHead(200, { 'content-type': 'application/json' })
-    response.end(JSON.stringify({ model: body.model, embeddings: input.map(() => FAKE_EMBEDDING), prompt_eval_count: input.length }))
+    response.end(
+      JSON.stringify({
+        model: body.model,
+        embeddings: input.map(() => FAKE_EMBEDDING),
+        prompt_eval_count: input.length,
+      }),
+    )
     return
   }
   if (request.path !== '/api/chat') return sendError('ollama', response, 404, '404 page not found')
   if (typeof body?.model !== 'string') return sendError('ollama', response, 400, 'model is required')
   const prompt = lastUserText(body.messages ?? [])
   const text = fakeReply(prompt)
-  const final = { model: body.model, created_at: '2024-01-01T00:00:00Z', done: true, done_reason: 'stop', prompt_eval_count: tokens(prompt), eval_count: tokens(text) }
+  const final = {
+    model: body.model,
+    created_at: '2024-01-01T00:00:00Z',
+    done: true,
+    done_reason: 'stop',
+    prompt_eval_count: tokens(prompt),
+    eval_count: tokens(text),
+  }
   if (body.stream !== false) {
-    const parts = words(text).map((word) => `${JSON.stringify({ model: body.model, created_at: '2024-01-01T00:00:00Z', message: { role: 'assistant', content: word }, done: false })}\n`)
+    const parts = words(text).map(
+      (word) =>
+        `${JSON.stringify({ model: body.model, created_at: '2024-01-01T00:00:00Z', message: { role: 'assistant', content: word }, done: false })}\n`,
+    )
     parts.push(`${JSON.stringify({ ...final, message: { role: 'assistant', content: '' } })}\n`)
     return writeParts(response, 'application/x-ndjson', parts)
   }
@@ -375,7 +621,22 @@ const ollamaHandler: Handler = (request, response) => {
   response.end(JSON.stringify({ ...final, message: { role: 'assistant', content: text } }))
 }
 
+/** `mlflow models serve`: `{"inputs": [...]}` → `{"predictions": [...]}` (strings echo, vectors for `embed` models). */
+const mlflowHandler: Handler = (request, response) => {
+  if (request.path !== '/invocations') return sendError('mlflow', response, 404, 'not found')
+  const inputs = request.body?.inputs
+  if (!Array.isArray(inputs)) return sendError('mlflow', response, 400, "Invalid input. Expected 'inputs'")
+  const embed = request.body.mode === 'embed' || inputs.every((input: string) => input.startsWith('embed:'))
+  response.writeHead(200, { 'content-type': 'application/json' })
+  response.end(
+    JSON.stringify({
+      predictions: inputs.map((input: string) => (embed ? FAKE_EMBEDDING : fakeReply(input))),
+    }),
+  )
+}
+
 const HANDLERS: Record<FakeKind, Handler> = {
+  mlflow: mlflowHandler,
   openai: openAiHandler,
   azure: openAiHandler,
   anthropic: anthropicHandler,
@@ -392,18 +653,46 @@ const HANDLERS: Record<FakeKind, Handler> = {
 function verifySigV4(incoming: IncomingMessage, body: string): boolean {
   const [accessKeyId, secret] = FAKE_KEYS.bedrock.split(':') as [string, string]
   const authorization = incoming.headers.authorization ?? ''
-  const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/bedrock\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(authorization)
+  const match =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/bedrock\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+      authorization,
+    )
   if (!match || match[1] !== accessKeyId) return false
   const [, , day, region, signedHeaders, signature] = match as unknown as string[]
   const amzDate = String(incoming.headers['x-amz-date'] ?? '')
-  if (createHash('sha256').update(body).digest('hex') !== incoming.headers['x-amz-content-sha256']) return false
+  if (createHash('sha256').update(body).digest('hex') !== incoming.headers['x-amz-content-sha256'])
+    return false
   const [path, query = ''] = (incoming.url ?? '').split('?')
-  const canonicalUri = path!.split('/').map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)).join('/')
-  const canonicalHeaders = signedHeaders!.split(';').map((name) => `${name}:${String(incoming.headers[name] ?? '').trim()}\n`).join('')
-  const canonical = ['POST', canonicalUri, query, canonicalHeaders, signedHeaders, createHash('sha256').update(body).digest('hex')].join('\n')
+  const canonicalUri = path!
+    .split('/')
+    .map((segment) =>
+      encodeURIComponent(segment).replace(
+        /[!'()*]/g,
+        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+      ),
+    )
+    .join('/')
+  const canonicalHeaders = signedHeaders!
+    .split(';')
+    .map((name) => `${name}:${String(incoming.headers[name] ?? '').trim()}\n`)
+    .join('')
+  const canonical = [
+    'POST',
+    canonicalUri,
+    query,
+    canonicalHeaders,
+    signedHeaders,
+    createHash('sha256').update(body).digest('hex'),
+  ].join('\n')
   const scope = `${day}/${region}/bedrock/aws4_request`
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n')
+  const toSign = [
+    'AWS4-HMAC-SHA256',
+    amzDate,
+    scope,
+    createHash('sha256').update(canonical).digest('hex'),
+  ].join('\n')
   let key = createHmac('sha256', `AWS4${secret}`).update(day!).digest()
-  for (const part of [region!, 'bedrock', 'aws4_request']) key = createHmac('sha256', key).update(part).digest()
+  for (const part of [region!, 'bedrock', 'aws4_request'])
+    key = createHmac('sha256', key).update(part).digest()
   return createHmac('sha256', key).update(toSign).digest('hex') === signature
 }

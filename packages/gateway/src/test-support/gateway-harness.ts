@@ -10,8 +10,15 @@ export interface Harness {
   fakes: Record<FakeKind, FakeProvider>
   configPath: string
   /** POSTs JSON to the gateway; resolves with the status, headers and parsed body (or SSE text). */
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any; text: string }>
-  get(path: string, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any; text: string }>
+  post(
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; body: any; text: string }>
+  get(
+    path: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; body: any; text: string }>
   close(): Promise<void>
 }
 
@@ -42,6 +49,8 @@ export function fakeModelConfig(fake: FakeProvider, provider: string): string {
     }
     case 'ollama':
       return `{api_base: "${fake.url}"}`
+    case 'mlflow-model-serving':
+      return `{model_server_url: "${fake.url}"}`
     default:
       throw new Error(`no fake for ${provider}`)
   }
@@ -61,10 +70,20 @@ export const FAKE_OF_PROVIDER: Record<string, FakeKind> = {
   cohere: 'cohere',
   bedrock: 'bedrock',
   ollama: 'ollama',
+  'mlflow-model-serving': 'mlflow',
 }
 
 export async function startFakes(): Promise<Record<FakeKind, FakeProvider>> {
-  const kinds: FakeKind[] = ['openai', 'azure', 'anthropic', 'gemini', 'cohere', 'bedrock', 'ollama']
+  const kinds: FakeKind[] = [
+    'openai',
+    'azure',
+    'anthropic',
+    'gemini',
+    'cohere',
+    'bedrock',
+    'ollama',
+    'mlflow',
+  ]
   const started = await Promise.all(kinds.map((kind) => startFakeProvider(kind)))
   return Object.fromEntries(started.map((fake) => [fake.kind, fake])) as Record<FakeKind, FakeProvider>
 }
@@ -79,7 +98,13 @@ export async function startHarness(
   const configPath = join(directory, 'gateway.yaml')
   writeFileSync(configPath, makeConfig(fakes))
   const quiet = { info: () => {}, warn: () => {}, error: () => {} }
-  const gateway = await startGateway({ configPath, port: 0, store: options.store, watch: options.watch ?? false, logger: quiet })
+  const gateway = await startGateway({
+    configPath,
+    port: 0,
+    store: options.store,
+    watch: options.watch ?? false,
+    logger: quiet,
+  })
   const call = async (method: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${gateway.url}${path}`, {
       method,
@@ -113,6 +138,12 @@ export async function startHarness(
 export function sseData(text: string): string[] {
   return text
     .split(/\n\n/)
-    .map((block) => block.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n'))
+    .map((block) =>
+      block
+        .split('\n')
+        .filter((line) => line.startsWith('data: '))
+        .map((line) => line.slice(6))
+        .join('\n'),
+    )
     .filter(Boolean)
 }

@@ -8,8 +8,11 @@ export class GatewayMetrics {
   readonly #upstreamFailures = new Map<string, number>()
   readonly #latency = new Map<string, { buckets: number[]; sum: number; count: number }>()
 
-  recordCall(labels: { endpoint: string; provider: string; status: number }, call: { inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number }): void {
-    const base = `endpoint="${escape(labels.endpoint)}",provider="${escape(labels.provider)}"`
+  recordCall(
+    labels: { endpoint: string; provider: string; status: number },
+    call: { inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number },
+  ): void {
+    const base = `endpoint="${escapeLabel(labels.endpoint)}",provider="${escapeLabel(labels.provider)}"`
     increment(this.#requests, `${base},status="${labels.status}"`, 1)
     if (call.inputTokens) increment(this.#tokens, `${base},direction="input"`, call.inputTokens)
     if (call.outputTokens) increment(this.#tokens, `${base},direction="output"`, call.outputTokens)
@@ -26,7 +29,11 @@ export class GatewayMetrics {
   }
 
   recordUpstreamFailure(labels: { endpoint: string; provider: string; failure: string }): void {
-    increment(this.#upstreamFailures, `endpoint="${escape(labels.endpoint)}",provider="${escape(labels.provider)}",failure="${labels.failure}"`, 1)
+    increment(
+      this.#upstreamFailures,
+      `endpoint="${escapeLabel(labels.endpoint)}",provider="${escapeLabel(labels.provider)}",failure="${labels.failure}"`,
+      1,
+    )
   }
 
   render(circuits: { target: string; open: boolean }[]): string {
@@ -35,20 +42,39 @@ export class GatewayMetrics {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`)
       for (const [labels, value] of values) lines.push(`${name}{${labels}} ${value}`)
     }
-    counter('cairn_gateway_requests_total', 'Calls answered, by endpoint, provider and HTTP status.', this.#requests)
+    counter(
+      'cairn_gateway_requests_total',
+      'Calls answered, by endpoint, provider and HTTP status.',
+      this.#requests,
+    )
     counter('cairn_gateway_tokens_total', 'Tokens by direction (input, output).', this.#tokens)
     counter('cairn_gateway_cost_usd_total', 'Cost in US dollars from the price table.', this.#cost)
-    counter('cairn_gateway_upstream_failures_total', 'Failed provider attempts (retried or not).', this.#upstreamFailures)
-    lines.push('# HELP cairn_gateway_request_duration_seconds Latency of calls.', '# TYPE cairn_gateway_request_duration_seconds histogram')
+    counter(
+      'cairn_gateway_upstream_failures_total',
+      'Failed provider attempts (retried or not).',
+      this.#upstreamFailures,
+    )
+    lines.push(
+      '# HELP cairn_gateway_request_duration_seconds Latency of calls.',
+      '# TYPE cairn_gateway_request_duration_seconds histogram',
+    )
     for (const [labels, histogram] of this.#latency) {
       for (const [index, bound] of BUCKETS_SECONDS.entries())
-        lines.push(`cairn_gateway_request_duration_seconds_bucket{${labels},le="${bound}"} ${histogram.buckets[index]}`)
+        lines.push(
+          `cairn_gateway_request_duration_seconds_bucket{${labels},le="${bound}"} ${histogram.buckets[index]}`,
+        )
       lines.push(`cairn_gateway_request_duration_seconds_bucket{${labels},le="+Inf"} ${histogram.count}`)
       lines.push(`cairn_gateway_request_duration_seconds_sum{${labels}} ${histogram.sum}`)
       lines.push(`cairn_gateway_request_duration_seconds_count{${labels}} ${histogram.count}`)
     }
-    lines.push('# HELP cairn_gateway_circuit_open Whether a provider target is refused by its circuit breaker.', '# TYPE cairn_gateway_circuit_open gauge')
-    for (const circuit of circuits) lines.push(`cairn_gateway_circuit_open{target="${escape(circuit.target)}"} ${circuit.open ? 1 : 0}`)
+    lines.push(
+      '# HELP cairn_gateway_circuit_open Whether a provider target is refused by its circuit breaker.',
+      '# TYPE cairn_gateway_circuit_open gauge',
+    )
+    for (const circuit of circuits)
+      lines.push(
+        `cairn_gateway_circuit_open{target="${escapeLabel(circuit.target)}"} ${circuit.open ? 1 : 0}`,
+      )
     return `${lines.join('\n')}\n`
   }
 }
@@ -57,6 +83,6 @@ function increment(map: Map<string, number>, key: string, amount: number): void 
   map.set(key, (map.get(key) ?? 0) + amount)
 }
 
-function escape(value: string): string {
+function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 }

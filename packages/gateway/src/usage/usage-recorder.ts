@@ -12,10 +12,14 @@ export class UsageRecorder {
   #writing: Promise<void> = Promise.resolve()
   readonly #onError: (error: unknown) => void
 
-  constructor(store: GatewayStore, options: { flushIntervalMs?: number; batchSize?: number; onError?: (error: unknown) => void } = {}) {
+  constructor(
+    store: GatewayStore,
+    options: { flushIntervalMs?: number; batchSize?: number; onError?: (error: unknown) => void } = {},
+  ) {
     this.#store = store
     this.#batchSize = options.batchSize ?? 200
-    this.#onError = options.onError ?? ((error) => console.error('cairn gateway: could not record usage:', error))
+    this.#onError =
+      options.onError ?? ((error) => console.error('cairn gateway: could not record usage:', error))
     this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs ?? 500)
     this.#timer.unref()
   }

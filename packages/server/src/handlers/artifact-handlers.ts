@@ -112,8 +112,22 @@ interface MultipartBody {
   parts?: unknown
 }
 
+/** Multipart calls carry a few KB of JSON (one ETag per part). */
+const MAX_MULTIPART_BODY_BYTES = 4 * 1024 * 1024
+
 async function readJsonBody(c: Context): Promise<MultipartBody> {
-  const text = await c.req.text()
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of requestBodyStream(c)) {
+    size += (chunk as Buffer).length
+    if (size > MAX_MULTIPART_BODY_BYTES) {
+      throw invalidParameter(
+        `Request body exceeds the limit of ${MAX_MULTIPART_BODY_BYTES} bytes for this endpoint.`,
+      )
+    }
+    chunks.push(chunk as Buffer)
+  }
+  const text = Buffer.concat(chunks).toString('utf8')
   if (text.trim() === '') return {}
   try {
     const parsed: unknown = JSON.parse(text)

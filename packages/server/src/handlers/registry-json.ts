@@ -13,19 +13,20 @@ import { toMetricJson } from './wire-json.js'
 
 /** Registry entities → MLflow's proto JSON (snake_case, unset and empty fields left out). */
 
+/** Fields in proto order (name, version, timestamps, user_id, current_stage, description, source, run_id, …). */
 export function toModelVersionJson(version: ModelVersion): ModelVersionJson {
   const json: ModelVersionJson = {
     name: version.name,
     version: version.version,
     creation_timestamp: version.creationTimestamp,
     last_updated_timestamp: version.lastUpdatedTimestamp,
-    current_stage: version.currentStage,
-    source: version.source,
-    status: version.status,
   }
   if (version.userId !== undefined) json.user_id = version.userId
+  json.current_stage = version.currentStage
   if (version.description !== undefined) json.description = version.description
+  json.source = version.source
   if (version.runId !== undefined) json.run_id = version.runId
+  json.status = version.status
   if (version.statusMessage) json.status_message = version.statusMessage
   if (version.tags.length > 0) json.tags = version.tags.map(({ key, value }) => ({ key, value }))
   if (version.runLink !== undefined) json.run_link = version.runLink
@@ -41,7 +42,8 @@ export function toRegisteredModelJson(model: RegisteredModel): RegisteredModelJs
     last_updated_timestamp: model.lastUpdatedTimestamp,
   }
   if (model.userId !== undefined) json.user_id = model.userId
-  if (model.description !== undefined) json.description = model.description
+  // MLflow leaves an empty description out of registered models (not out of versions).
+  if (model.description) json.description = model.description
   if (model.latestVersions.length > 0) json.latest_versions = model.latestVersions.map(toModelVersionJson)
   if (model.tags.length > 0) json.tags = model.tags.map(({ key, value }) => ({ key, value }))
   if (model.aliases.length > 0) json.aliases = model.aliases.map(({ alias, version }) => ({ alias, version }))
@@ -69,22 +71,20 @@ export function toLoggedModelJson(model: LoggedModel): LoggedModelJson {
   return { info, data }
 }
 
+/** Fields in proto order; the secret is never sent. */
 export function toWebhookJson(webhook: Webhook): WebhookJson {
-  const json: WebhookJson = {
-    webhook_id: webhook.webhookId,
-    name: webhook.name,
-    url: webhook.url,
-    status: webhook.status,
-    creation_timestamp: webhook.creationTimestamp,
-    last_updated_timestamp: webhook.lastUpdatedTimestamp,
-  }
+  const json: WebhookJson = { webhook_id: webhook.webhookId, name: webhook.name } as WebhookJson
+  if (webhook.description) json.description = webhook.description
+  json.url = webhook.url
   if (webhook.events.length > 0) {
     json.events = webhook.events.map((event) => ({
       entity: event.entity.toUpperCase(),
       action: event.action.toUpperCase(),
     }))
   }
-  if (webhook.description) json.description = webhook.description
+  json.status = webhook.status
+  json.creation_timestamp = webhook.creationTimestamp
+  json.last_updated_timestamp = webhook.lastUpdatedTimestamp
   return json
 }
 

@@ -156,6 +156,21 @@ describeEachStore(
           'INVALID_PARAMETER_VALUE',
         ),
       ).toBe("Parameter 'version' must be an integer, got 'x'.")
+      expectError(
+        await api.get(`${API}/model-versions/get`, { name, version: '99999999999' }),
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+      )
+      expectError(
+        await api.send('DELETE', `${API}/model-versions/delete`, { name, version: '99999999999' }),
+        404,
+        'RESOURCE_DOES_NOT_EXIST',
+      )
+      expectError(
+        await api.post(`${API}/logged-models/search`, { experiment_ids: ['0'], max_results: -5 }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+      )
       expect(
         expectError(
           await api.get(`${API}/model-versions/get`, { name, version: '7' }),
@@ -177,8 +192,8 @@ describeEachStore(
           stage: 'Archived',
           archive_existing_versions: true,
         }),
-        500,
-        'INTERNAL_ERROR',
+        400,
+        'INVALID_PARAMETER_VALUE',
       )
       expectError(
         await api.post(`${API}/registered-models/alias`, { name, alias: 'latest', version: '1' }),
@@ -627,7 +642,10 @@ describeEachStore(
       const { model_id: modelId, artifact_uri: root } = created.body.model.info
       const relative = String(root).replace(/^mlflow-artifacts:\/+/, '')
       for (const file of ['MLmodel', 'data/model.pkl']) {
-        const put = await app.request(`/api/2.0/mlflow-artifacts/artifacts/${relative}/${file}`, { method: 'PUT', body: file })
+        const put = await app.request(`/api/2.0/mlflow-artifacts/artifacts/${relative}/${file}`, {
+          method: 'PUT',
+          body: file,
+        })
         expect(put.status).toBe(200)
       }
       const listing = await api.get(`${API}/logged-models/${modelId}/artifacts/directories`)
@@ -637,12 +655,18 @@ describeEachStore(
         { path: 'MLmodel', is_dir: false, file_size: 7 },
         { path: 'data', is_dir: true },
       ])
-      const nested = await api.get(`${API}/logged-models/${modelId}/artifacts/directories`, { artifact_directory_path: 'data' })
+      const nested = await api.get(`${API}/logged-models/${modelId}/artifacts/directories`, {
+        artifact_directory_path: 'data',
+      })
       expect(nested.body.files).toEqual([{ path: 'data/model.pkl', is_dir: false, file_size: 14 }])
-      const file = await app.request(`/ajax-api/2.0/mlflow/logged-models/${modelId}/artifacts/files?artifact_file_path=data/model.pkl`)
+      const file = await app.request(
+        `/ajax-api/2.0/mlflow/logged-models/${modelId}/artifacts/files?artifact_file_path=data/model.pkl`,
+      )
       expect(file.status).toBe(200)
       expect(await file.text()).toBe('data/model.pkl')
-      const traversal = await api.get(`${API}/logged-models/${modelId}/artifacts/directories`, { artifact_directory_path: '../..' })
+      const traversal = await api.get(`${API}/logged-models/${modelId}/artifacts/directories`, {
+        artifact_directory_path: '../..',
+      })
       expectError(traversal, 400, 'INVALID_PARAMETER_VALUE')
     })
 

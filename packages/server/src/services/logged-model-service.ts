@@ -126,6 +126,9 @@ export class LoggedModelService {
     }
     const offset = options.pageToken ? decodeToken(options.pageToken, request) : 0
     const maxResults = options.maxResults || SEARCH_LOGGED_MODELS_DEFAULT_MAX_RESULTS
+    if (maxResults < 1 || maxResults > 50_000) {
+      throw invalidParameter(`Invalid value ${maxResults} for parameter 'max_results' supplied.`)
+    }
     const page = await this.store.searchLoggedModels({
       experimentIds: options.experimentIds,
       comparisons: parseLoggedModelFilter(options.filter),

@@ -69,7 +69,11 @@ export class RegistryService {
   }): Promise<RegisteredModel> {
     validateModelName(options.name)
     for (const tag of options.tags) validateRegistryTag(tag)
-    const model = await this.store.createRegisteredModel(options)
+    // MLflow stores the proto default: a model created without a description has description "".
+    const model = await this.store.createRegisteredModel({
+      ...options,
+      description: options.description ?? '',
+    })
     const prompt = isPrompt(options.tags)
     this.webhooks.emit(() => ({
       event: { entity: prompt ? 'prompt' : 'registered_model', action: 'created' },
@@ -87,7 +91,7 @@ export class RegistryService {
     return this.store.getRegisteredModel(name)
   }
 
-  async renameRegisteredModel(name: string, newName: string | undefined): Promise<RegisteredModel> {
+  async renameRegisteredModel(name: string, newName: string): Promise<RegisteredModel> {
     const target = validateNewModelName(newName)
     validateModelName(name)
     return this.store.renameRegisteredModel(name, target)
@@ -95,7 +99,7 @@ export class RegistryService {
 
   async updateRegisteredModel(name: string, description: string | undefined): Promise<RegisteredModel> {
     validateModelName(name)
-    return this.store.updateRegisteredModel(name, description)
+    return this.store.updateRegisteredModel(name, description ?? '')
   }
 
   async deleteRegisteredModel(name: string): Promise<void> {
@@ -161,10 +165,11 @@ export class RegistryService {
       source: resolved.source,
       ...('storageLocation' in resolved &&
         resolved.storageLocation !== undefined && { storageLocation: resolved.storageLocation }),
-      ...(resolved.runId && { runId: resolved.runId }),
+      // As in MLflow, fields the request left out are stored as the proto default "".
+      runId: resolved.runId ?? '',
       ...(resolved.modelId && { modelId: resolved.modelId }),
-      ...(options.runLink !== undefined && { runLink: options.runLink }),
-      ...(options.description !== undefined && { description: options.description }),
+      runLink: options.runLink ?? '',
+      description: options.description ?? '',
       tags: options.tags,
     })
     this.webhooks.emit(() =>
@@ -205,7 +210,7 @@ export class RegistryService {
     description: string | undefined,
   ): Promise<ModelVersion> {
     validateModelName(name)
-    return this.store.updateModelVersion(name, parseVersion(version), description)
+    return this.store.updateModelVersion(name, parseVersion(version), description ?? '')
   }
 
   async transitionModelVersionStage(options: {
@@ -217,8 +222,9 @@ export class RegistryService {
     validateModelName(options.name)
     const stage = stageOrThrow(options.stage)
     if (options.archiveExistingVersions && !ACTIVE_STAGES.includes(stage)) {
+      // MLflow answers 500 (INTERNAL_ERROR), which its client retries for minutes; the request can never succeed.
       throw new MlflowError(
-        'INTERNAL_ERROR',
+        'INVALID_PARAMETER_VALUE',
         `Model version transition cannot archive existing model versions because '${options.stage}' is not an Active stage. ` +
           `Valid stages are ['Staging', 'Production']`,
       )

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
-import { extname, resolve, sep } from 'node:path'
+import { dirname, extname, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Context, Next } from 'hono'
 
 /** Where `vite build` writes the UI (`packages/ui/dist`), seen from `src/ui` and `dist/ui` alike. */
-export const DEFAULT_UI_DIRECTORY = fileURLToPath(new URL('../../../ui/dist/', import.meta.url))
+export const DEFAULT_UI_DIRECTORY = resolve(dirname(fileURLToPath(import.meta.url)), '../../../ui/dist')
 
 /** Paths the UI never answers, so an unknown API route still gets ENDPOINT_NOT_FOUND. */
 const API_PATH = /^\/(api|ajax-api|health|version|get-artifact|model-versions|gateway|invocations)(\/|$)/

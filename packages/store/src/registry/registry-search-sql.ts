@@ -105,10 +105,11 @@ function direction(ascending: boolean): RawBuilder<unknown> {
 }
 
 /** Names of one page of registered models (plus one row telling whether another page exists). */
-export function buildSearchRegisteredModelsQuery(
+export function buildSearchRegisteredModelsQuery<TRow = { name: string }>(
   db: SqlDatabase,
   input: SearchRegistryInput,
-): RawBuilder<{ name: string }> {
+  columns: RawBuilder<unknown> = sql`rm.name`,
+): RawBuilder<TRow> {
   const { filter, includePrompts } = splitPromptFilter(input.filter)
   const where: RawBuilder<boolean>[] = []
   if (filter) where.push(compileBoolean(filter, (comparison) => registeredModelPredicate(db, comparison)))
@@ -124,7 +125,7 @@ export function buildSearchRegisteredModelsQuery(
     order.push(sql`${sql.ref(column)} ${direction(item.ascending)}`)
   }
   if (!hasName) order.push(sql`rm.name ASC`)
-  return sql<{ name: string }>`SELECT rm.name FROM registered_models rm
+  return sql<TRow>`SELECT ${columns} FROM registered_models rm
     ${where.length > 0 ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}
     ORDER BY ${sql.join(order)}
     LIMIT ${input.maxResults + 1} OFFSET ${input.offset}`

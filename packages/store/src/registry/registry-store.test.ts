@@ -252,6 +252,60 @@ describeEachStore('registry store: search', (getStore) => {
     ).toHaveLength(3)
   })
 
+  it('answers the same registered model from search as from get', async () => {
+    const name = `${prefix}-same`
+    await registry().createRegisteredModel({
+      name,
+      description: 'd',
+      tags: [
+        { key: 'b', value: '2' },
+        { key: 'a', value: '1' },
+      ],
+    })
+    for (let index = 1; index <= 4; index++) {
+      await registry().createModelVersion({
+        name,
+        source: `s3://b/${index}`,
+        runId: 'r',
+        tags: [{ key: 'v', value: String(index) }],
+      })
+    }
+    await registry().transitionModelVersionStage({
+      name,
+      version: 2,
+      stage: 'Staging',
+      archiveExistingVersions: false,
+    })
+    await registry().transitionModelVersionStage({
+      name,
+      version: 3,
+      stage: 'Production',
+      archiveExistingVersions: false,
+    })
+    await registry().setRegisteredModelAlias(name, 'zeta', 1)
+    await registry().setRegisteredModelAlias(name, 'alpha', 3)
+    const found = await registry().searchRegisteredModels({
+      filter: parseSearchFilter(`name = '${name}'`, 'registered_models'),
+      orderBy: [],
+      maxResults: 10,
+      offset: 0,
+    })
+    const model = await registry().getRegisteredModel(name)
+    expect(found.items).toEqual([model])
+    expect(
+      model.latestVersions.map((version) => [version.version, version.currentStage, version.tags]),
+    ).toEqual([
+      ['2', 'Staging', [{ key: 'v', value: '2' }]],
+      ['3', 'Production', [{ key: 'v', value: '3' }]],
+      ['4', 'None', [{ key: 'v', value: '4' }]],
+    ])
+    expect(model.tags.map((tag) => tag.key)).toEqual(['a', 'b'])
+    expect(model.aliases).toEqual([
+      { alias: 'alpha', version: '3' },
+      { alias: 'zeta', version: '1' },
+    ])
+  })
+
   it('searches model versions by name, run id, version number and tags', async () => {
     const name = `${prefix}-versions`
     await registry().createRegisteredModel({ name })

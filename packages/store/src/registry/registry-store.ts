@@ -152,6 +152,7 @@ export interface RegistryStore {
   /** Soft delete: stage `Deleted_Internal`, aliases dropped, source/run fields redacted. */
   deleteModelVersion(name: string, version: number): Promise<void>
   getModelVersionDownloadUri(name: string, version: number): Promise<string>
+  /** Versions with their tags; aliases are left empty, as MLflow's search leaves them out. */
   searchModelVersions(input: SearchRegistryInput): Promise<Page<ModelVersion>>
   setModelVersionTag(name: string, version: number, tag: Tag): Promise<void>
   deleteModelVersionTag(name: string, version: number, key: string): Promise<void>

@@ -27,7 +27,6 @@ import {
   loggedModelStatusNumber,
   MODEL_VERSION_COLUMNS,
   type ModelVersionRow,
-  type RegisteredModelRow,
   toLoggedModel,
   toModelVersion,
   toRegisteredModel,
@@ -71,6 +70,12 @@ export function loggedModelNotFound(modelId: string): MlflowError {
   return new MlflowError('RESOURCE_DOES_NOT_EXIST', `Logged model with ID '${modelId}' not found.`)
 }
 
+/** Versions are 32-bit integers in the database: a larger number names no version (rather than failing in SQL). */
+function checkVersionRange(name: string, version: number): void {
+  if (!Number.isInteger(version) || Math.abs(version) > 2_147_483_647)
+    throw modelVersionNotFound(name, version)
+}
+
 function webhookNotFound(webhookId: string): MlflowError {
   return new MlflowError('RESOURCE_DOES_NOT_EXIST', `Webhook with ID ${webhookId} not found.`)
 }
@@ -107,10 +112,12 @@ function appendToUri(base: string, ...parts: string[]): string {
  * statement: the database renders each list as JSON, so a page of 100 models is one round trip with no
  * row per tag or version. Built once per store; its one parameter is `listParameter(names)`.
  */
-function registeredModelsSql(db: SqlDatabase): string {
+function registeredModelColumnsSql(db: SqlDatabase): string {
   const postgres = db.kind === 'postgres'
-  const array = (...items: string[]) => (postgres ? `json_build_array(${items.join(', ')})` : `json_array(${items.join(', ')})`)
-  const aggregate = (item: string) => (postgres ? `COALESCE(json_agg(${item}), '[]'::json)` : `json_group_array(${item})`)
+  const array = (...items: string[]) =>
+    postgres ? `json_build_array(${items.join(', ')})` : `json_array(${items.join(', ')})`
+  const aggregate = (item: string) =>
+    postgres ? `COALESCE(json_agg(${item}), '[]'::json)` : `json_group_array(${item})`
   const versionColumns = [
     'mv.version',
     'mv.creation_time',
@@ -126,18 +133,100 @@ function registeredModelsSql(db: SqlDatabase): string {
     'mv.model_id',
     `(SELECT ${aggregate(array('vt.key', 'vt.value'))} FROM model_version_tags vt WHERE vt.name = mv.name AND vt.version = mv.version)`,
   ]
-  return `SELECT rm.name, rm.creation_time, rm.last_updated_time, rm.description, rm.user_id,
-    (SELECT ${aggregate(array('t.key', 't.value'))} FROM registered_model_tags t WHERE t.name = rm.name),
-    (SELECT ${aggregate(array('a.alias', 'a.version'))} FROM registered_model_aliases a WHERE a.name = rm.name),
+  return `rm.name, rm.creation_time, rm.last_updated_time, rm.description, rm.user_id,
+    (SELECT ${aggregate(array('t.key', 't.value'))} FROM registered_model_tags t WHERE t.name = rm.name) AS tags,
+    (SELECT ${aggregate(array('a.alias', 'a.version'))} FROM registered_model_aliases a WHERE a.name = rm.name) AS aliases,
     (SELECT ${aggregate(array(...versionColumns))} FROM model_versions mv
       WHERE mv.name = rm.name AND mv.version IN (SELECT MAX(s.version) FROM model_versions s
-        WHERE s.name = rm.name AND s.current_stage <> '${STAGE_DELETED_INTERNAL}' GROUP BY s.current_stage))
-    FROM registered_models rm WHERE rm.name ${db.listSql}`
+        WHERE s.name = rm.name AND s.current_stage <> '${STAGE_DELETED_INTERNAL}' GROUP BY s.current_stage)) AS latest`
+}
+
+const parseJson = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/** Rows of `registeredModelColumnsSql` (as arrays, in select-list order) → registered models. */
+function toRegisteredModels(rows: readonly unknown[][]): RegisteredModel[] {
+  return rows.map(([name, created, updated, description, userId, tags, aliases, latest]) => {
+    const modelName = name as string
+    const latestVersions = parseJson<unknown[][]>(latest)
+      .map((entry) => {
+        const [
+          version,
+          creation,
+          lastUpdated,
+          text,
+          user,
+          stage,
+          source,
+          runId,
+          runLink,
+          status,
+          message,
+          modelId,
+          versionTags,
+        ] = entry as [
+          number,
+          number,
+          number,
+          string | null,
+          string | null,
+          string,
+          string,
+          string | null,
+          string | null,
+          string,
+          string | null,
+          string | null,
+          unknown,
+        ]
+        return toModelVersion(
+          {
+            name: modelName,
+            version,
+            creation_time: creation,
+            last_updated_time: lastUpdated,
+            description: text,
+            user_id: user,
+            current_stage: stage,
+            source,
+            storage_location: null,
+            run_id: runId,
+            run_link: runLink,
+            status,
+            status_message: message,
+            model_id: modelId,
+          },
+          parseJson<[string, string][]>(versionTags)
+            .map(([key, value]) => ({ key, value }))
+            .sort((a, b) => byText(a.key, b.key)),
+          [],
+        )
+      })
+      .sort((a, b) => Number(a.version) - Number(b.version))
+    return toRegisteredModel(
+      {
+        name: modelName,
+        creation_time: created as number,
+        last_updated_time: updated as number,
+        description: description as string | null,
+        user_id: userId as string | null,
+      },
+      {
+        latestVersions,
+        tags: parseJson<[string, string][]>(tags)
+          .map(([key, value]) => ({ key, value }))
+          .sort((a, b) => byText(a.key, b.key)),
+        aliases: parseJson<[string, number][]>(aliases)
+          .map(([alias, version]) => ({ alias, version: String(version) }))
+          .sort((a, b) => byText(a.alias, b.alias)),
+      },
+    )
+  })
 }
 
 /** The registry on the tracking store's database (see `registry-store.ts`). */
 export class SqlRegistryStore implements RegistryStore {
-  #registeredModelsSql: string | undefined
+  #registeredModelColumns: string | undefined
 
   constructor(private readonly db: SqlDatabase) {}
 
@@ -219,14 +308,16 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async searchRegisteredModels(input: SearchRegistryInput): Promise<Page<RegisteredModel>> {
-    return this.db.read(async (session) => {
-      const rows = await session.select(buildSearchRegisteredModelsQuery(this.db, input))
-      const names = rows.slice(0, input.maxResults).map((row) => row.name)
-      const items = await this.loadRegisteredModels(session, names)
-      return rows.length > input.maxResults
-        ? { items, nextOffset: input.offset + input.maxResults }
-        : { items }
-    })
+    this.#registeredModelColumns ??= registeredModelColumnsSql(this.db)
+    const query = buildSearchRegisteredModelsQuery<Record<string, unknown>>(
+      this.db,
+      input,
+      sql.raw(this.#registeredModelColumns),
+    )
+    const rows = await this.db.read((session) => session.select(query))
+    const page = rows.slice(0, input.maxResults).map((row) => Object.values(row))
+    const items = toRegisteredModels(page)
+    return rows.length > input.maxResults ? { items, nextOffset: input.offset + input.maxResults } : { items }
   }
 
   async getLatestVersions(name: string, stages?: readonly ModelVersionStage[]): Promise<ModelVersion[]> {
@@ -349,6 +440,7 @@ export class SqlRegistryStore implements RegistryStore {
     version: number,
     description: string | undefined,
   ): Promise<ModelVersion> {
+    checkVersionRange(name, version)
     const changed = await this.db.write((session) =>
       session.execute(sql`UPDATE model_versions SET description = ${description ?? null}, last_updated_time = ${Date.now()}
         WHERE name = ${name} AND version = ${version} AND current_stage <> ${STAGE_DELETED_INTERNAL}`),
@@ -379,6 +471,7 @@ export class SqlRegistryStore implements RegistryStore {
   }
 
   async deleteModelVersion(name: string, version: number): Promise<void> {
+    checkVersionRange(name, version)
     const now = Date.now()
     await this.db.write(async (session) => {
       const changed =
@@ -405,7 +498,7 @@ export class SqlRegistryStore implements RegistryStore {
       const keys = await session.select(buildSearchModelVersionsQuery(this.db, input))
       const page = keys.slice(0, input.maxResults)
       const rows = await this.loadVersionRows(session, page)
-      const items = await this.completeVersions(session, rows, { aliases: true })
+      const items = await this.completeVersions(session, rows, { aliases: false })
       return keys.length > input.maxResults
         ? { items, nextOffset: input.offset + input.maxResults }
         : { items }
@@ -849,6 +942,7 @@ export class SqlRegistryStore implements RegistryStore {
     name: string,
     version: number,
   ): Promise<ModelVersionRow | undefined> {
+    if (!Number.isInteger(version) || Math.abs(version) > 2_147_483_647) return undefined
     const [row] =
       await session.select(sql<ModelVersionRow>`SELECT ${sql.raw(MODEL_VERSION_COLUMNS)} FROM model_versions mv
       WHERE mv.name = ${name} AND mv.version = ${version} AND mv.current_stage <> ${STAGE_DELETED_INTERNAL}`)
@@ -944,62 +1038,13 @@ export class SqlRegistryStore implements RegistryStore {
    */
   private async loadRegisteredModels(session: Session, names: readonly string[]): Promise<RegisteredModel[]> {
     if (names.length === 0) return []
-    this.#registeredModelsSql ??= registeredModelsSql(this.db)
-    const rows = (await session.selectRows(this.#registeredModelsSql, [this.db.listParameter(names)])).map(
-      ([name, creation_time, last_updated_time, description, user_id, tags, aliases, latest]) => ({
-        name: name as string,
-        creation_time: creation_time as number,
-        last_updated_time: last_updated_time as number,
-        description: description as string | null,
-        user_id: user_id as string | null,
-        tags,
-        aliases,
-        latest,
-      }),
+    this.#registeredModelColumns ??= registeredModelColumnsSql(this.db)
+    const rows = await session.selectRows(
+      `SELECT ${this.#registeredModelColumns} FROM registered_models rm WHERE rm.name ${this.db.listSql}`,
+      [this.db.listParameter(names)],
     )
-    const parse = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T
-    const byName = new Map(rows.map((row) => [row.name, row]))
-    return names.flatMap((name) => {
-      const row = byName.get(name)
-      if (!row) return []
-      const latest = parse<unknown[][]>(row.latest)
-        .map((entry) => {
-          const [version, created, updated, description, userId, stage, source, runId, runLink, status, message, modelId, tags] =
-            entry as [number, number, number, string | null, string | null, string, string, string | null, string | null, string, string | null, string | null, unknown]
-          return toModelVersion(
-            {
-              name,
-              version,
-              creation_time: created,
-              last_updated_time: updated,
-              description,
-              user_id: userId,
-              current_stage: stage,
-              source,
-              storage_location: null,
-              run_id: runId,
-              run_link: runLink,
-              status,
-              status_message: message,
-              model_id: modelId,
-            },
-            parse<[string, string][]>(tags).map(([key, value]) => ({ key, value })),
-            [],
-          )
-        })
-        .sort((a, b) => Number(a.version) - Number(b.version))
-      return [
-        toRegisteredModel(row, {
-          latestVersions: latest,
-          tags: parse<[string, string][]>(row.tags)
-            .map(([key, value]) => ({ key, value }))
-            .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
-          aliases: parse<[string, number][]>(row.aliases)
-            .map(([alias, version]) => ({ alias, version: String(version) }))
-            .sort((a, b) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0)),
-        }),
-      ]
-    })
+    const byName = new Map(toRegisteredModels(rows).map((model) => [model.name, model]))
+    return names.flatMap((name) => byName.get(name) ?? [])
   }
 
   private async upsertLoggedModelRows(

@@ -20,7 +20,11 @@ export function ArtifactBrowser({ runId, selectedPath }: { runId: string; select
         <ArtifactFolder runId={runId} path="" selectedPath={selectedPath} depth={0} />
       </nav>
       <div className="artifact-preview">
-        {selectedPath ? <ArtifactPreview runId={runId} path={selectedPath} /> : <p className="muted">Choose a file to preview it.</p>}
+        {selectedPath ? (
+          <ArtifactPreview runId={runId} path={selectedPath} />
+        ) : (
+          <p className="muted">Choose a file to preview it.</p>
+        )}
       </div>
     </div>
   )
@@ -29,12 +33,15 @@ export function ArtifactBrowser({ runId, selectedPath }: { runId: string; select
 function ArtifactFolder(props: { runId: string; path: string; selectedPath?: string; depth: number }) {
   const client = useClient()
   const api = artifactsOf(client)!
-  const listing = useLoad(() => api.listArtifacts(props.runId, props.path || undefined), [props.runId, props.path])
+  const listing = useLoad(
+    () => api.listArtifacts(props.runId, props.path || undefined),
+    [props.runId, props.path],
+  )
   if (listing.error) return <ErrorBanner error={listing.error} />
   if (!listing.data) return <p className="muted">Loading…</p>
   if (listing.data.length === 0 && props.depth === 0) return <p className="muted">No artifacts.</p>
   return (
-    <ul className="tree" role={props.depth === 0 ? 'tree' : 'group'}>
+    <ul className="tree">
       {listing.data.map((entry) => (
         <ArtifactNode key={entry.path} entry={entry} {...props} />
       ))}
@@ -49,18 +56,30 @@ function ArtifactNode(props: { entry: ArtifactEntry; runId: string; selectedPath
   const [open, setOpen] = useState(inside)
   if (entry.isDir) {
     return (
-      <li role="treeitem" aria-expanded={open} aria-selected={false}>
-        <button type="button" className="tree-button" onClick={() => setOpen(!open)}>
+      <li>
+        <button type="button" className="tree-button" aria-expanded={open} onClick={() => setOpen(!open)}>
           {open ? '▾' : '▸'} {name}/
         </button>
-        {open ? <ArtifactFolder runId={props.runId} path={entry.path} selectedPath={props.selectedPath} depth={props.depth + 1} /> : null}
+        {open ? (
+          <ArtifactFolder
+            runId={props.runId}
+            path={entry.path}
+            selectedPath={props.selectedPath}
+            depth={props.depth + 1}
+          />
+        ) : null}
       </li>
     )
   }
   const selected = props.selectedPath === entry.path
   return (
-    <li role="treeitem" aria-selected={selected}>
-      <button type="button" className={`tree-button${selected ? ' selected' : ''}`} onClick={() => updateQuery({ tab: 'artifacts', path: entry.path })}>
+    <li>
+      <button
+        aria-current={selected ? 'true' : undefined}
+        type="button"
+        className={`tree-button${selected ? ' selected' : ''}`}
+        onClick={() => updateQuery({ tab: 'artifacts', path: entry.path })}
+      >
         {name} <span className="muted">{formatBytes(entry.fileSize)}</span>
       </button>
     </li>
@@ -89,7 +108,10 @@ export function ArtifactPreview({ runId, path }: { runId: string; path: string }
       try {
         const response = await api.downloadArtifact(runId, path)
         const blob = await response.blob()
-        const text = kind !== 'image' && kind !== 'none' && blob.size <= MAX_PREVIEW_BYTES ? await blob.text() : undefined
+        const text =
+          kind !== 'image' && kind !== 'none' && blob.size <= MAX_PREVIEW_BYTES
+            ? await blob.text()
+            : undefined
         url = URL.createObjectURL(blob)
         if (cancelled) URL.revokeObjectURL(url)
         else setLoaded({ blob, text, url })
@@ -113,19 +135,35 @@ export function ArtifactPreview({ runId, path }: { runId: string; path: string }
           </a>
         ) : null}
       </header>
-      {error ? <p className="error" role="alert">{error}</p> : null}
-      {loaded ? <PreviewBody kind={kind} loaded={loaded} name={name} /> : error ? null : <p className="muted">Loading…</p>}
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {loaded ? (
+        <PreviewBody kind={kind} loaded={loaded} name={name} />
+      ) : error ? null : (
+        <p className="muted">Loading…</p>
+      )}
     </div>
   )
 }
 
 function PreviewBody({ kind, loaded, name }: { kind: string; loaded: Loaded; name: string }) {
   if (kind === 'image') return <img className="preview-image" src={loaded.url} alt={name} />
-  if (loaded.text === undefined) return <p className="muted">No preview for this file; download it instead.</p>
+  if (loaded.text === undefined)
+    return <p className="muted">No preview for this file; download it instead.</p>
   const text = loaded.text
   switch (kind) {
     case 'html':
-      return <iframe className="preview-frame" title={`Preview of ${name}`} sandbox="allow-scripts" srcDoc={text} />
+      return (
+        <iframe
+          className="preview-frame"
+          title={`Preview of ${name}`}
+          sandbox="allow-scripts"
+          srcDoc={text}
+        />
+      )
     case 'json':
       return <pre className="preview-text">{prettyJson(text)}</pre>
     case 'table': {
@@ -180,7 +218,8 @@ function MlModelPreview({ text }: { text: string }) {
   } catch {
     document = undefined
   }
-  const flavors = document?.flavors && typeof document.flavors === 'object' ? Object.keys(document.flavors) : []
+  const flavors =
+    document?.flavors && typeof document.flavors === 'object' ? Object.keys(document.flavors) : []
   return (
     <div>
       {document ? (

@@ -23,14 +23,24 @@ export function ChartControls({ settings }: { settings: ChartSettings }) {
     <div className="toolbar" role="toolbar" aria-label="Chart options">
       <label>
         X axis{' '}
-        <select value={settings.mode} onChange={(event) => updateQuery({ x: event.target.value === 'step' ? undefined : event.target.value })}>
+        <select
+          value={settings.mode}
+          onChange={(event) =>
+            updateQuery({ x: event.target.value === 'step' ? undefined : event.target.value })
+          }
+        >
           <option value="step">step</option>
           <option value="time">wall time</option>
           <option value="relative">relative time</option>
         </select>
       </label>
       <label>
-        <input type="checkbox" checked={settings.logScale} onChange={(event) => updateQuery({ log: event.target.checked ? '1' : undefined })} /> Log scale
+        <input
+          type="checkbox"
+          checked={settings.logScale}
+          onChange={(event) => updateQuery({ log: event.target.checked ? '1' : undefined })}
+        />{' '}
+        Log scale
       </label>
       <label>
         Smoothing{' '}
@@ -41,7 +51,9 @@ export function ChartControls({ settings }: { settings: ChartSettings }) {
           step={0.01}
           value={settings.smoothing}
           aria-label="Smoothing"
-          onChange={(event) => updateQuery({ smooth: Number(event.target.value) === 0 ? undefined : event.target.value })}
+          onChange={(event) =>
+            updateQuery({ smooth: Number(event.target.value) === 0 ? undefined : event.target.value })
+          }
         />{' '}
         {settings.smoothing.toFixed(2)}
       </label>

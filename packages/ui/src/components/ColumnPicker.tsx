@@ -2,7 +2,15 @@ import { useState } from 'react'
 import { ATTRIBUTE_COLUMNS, columnLabel, type KeySets } from '../lib/run-table.js'
 
 /** A disclosure listing every attribute, metric, param and tag column with a checkbox and a search box. */
-export function ColumnPicker({ keys, columns, onChange }: { keys: KeySets; columns: string[]; onChange(columns: string[]): void }) {
+export function ColumnPicker({
+  keys,
+  columns,
+  onChange,
+}: {
+  keys: KeySets
+  columns: string[]
+  onChange(columns: string[]): void
+}) {
   const [search, setSearch] = useState('')
   const chosen = new Set(columns)
   const groups: [string, string[]][] = [
@@ -18,7 +26,13 @@ export function ColumnPicker({ keys, columns, onChange }: { keys: KeySets; colum
     <details className="column-picker">
       <summary>Columns ({columns.length})</summary>
       <div className="popover">
-        <input type="search" aria-label="Search columns" placeholder="Search columns" value={search} onChange={(event) => setSearch(event.target.value)} />
+        <input
+          type="search"
+          aria-label="Search columns"
+          placeholder="Search columns"
+          value={search}
+          onChange={(event) => setSearch(event.target.value)}
+        />
         {groups.map(([title, items]) => {
           const shown = items.filter((column) => column.toLowerCase().includes(needle))
           if (shown.length === 0) return null
@@ -27,7 +41,8 @@ export function ColumnPicker({ keys, columns, onChange }: { keys: KeySets; colum
               <legend>{title}</legend>
               {shown.slice(0, 300).map((column) => (
                 <label key={column} className="check-line">
-                  <input type="checkbox" checked={chosen.has(column)} onChange={() => toggle(column)} /> {columnLabel(column)}
+                  <input type="checkbox" checked={chosen.has(column)} onChange={() => toggle(column)} />{' '}
+                  {columnLabel(column)}
                 </label>
               ))}
             </fieldset>

@@ -93,7 +93,11 @@ export function FilterBox({ value, identifiers, onApply, serverError }: FilterBo
           onKeyDown={onKeyDown}
           onBlur={() => setTimeout(() => setOpen(false), 150)}
         />
-        <button type="button" onClick={() => !problem && onApply(text.trim())} disabled={problem !== undefined}>
+        <button
+          type="button"
+          onClick={() => !problem && onApply(text.trim())}
+          disabled={problem !== undefined}
+        >
           Search
         </button>
         {value ? (
@@ -109,9 +113,10 @@ export function FilterBox({ value, identifiers, onApply, serverError }: FilterBo
         ) : null}
       </div>
       {suggestions.length > 0 ? (
-        <ul className="suggestions" id={listId} role="listbox" aria-label="Filter suggestions">
+        <div className="suggestions" id={listId} role="listbox" aria-label="Filter suggestions">
           {suggestions.map((identifier, index) => (
-            <li
+            // biome-ignore lint/a11y/useFocusableInteractive: focus stays in the combobox (aria-activedescendant)
+            <div
               key={identifier}
               id={`${listId}-${index}`}
               role="option"
@@ -123,9 +128,9 @@ export function FilterBox({ value, identifiers, onApply, serverError }: FilterBo
               }}
             >
               {identifier}
-            </li>
+            </div>
           ))}
-        </ul>
+        </div>
       ) : null}
       {problem ? (
         <p className="error filter-error" role="alert">

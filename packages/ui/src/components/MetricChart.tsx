@@ -2,7 +2,14 @@ import type { MetricBucket } from '@cairn/sdk'
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import { alignSeries, bucketsToSeries, type Series, smooth, stepRangeForX, type XAxisMode } from '../lib/chart-data.js'
+import {
+  alignSeries,
+  bucketsToSeries,
+  type Series,
+  smooth,
+  stepRangeForX,
+  type XAxisMode,
+} from '../lib/chart-data.js'
 import { useClient } from '../lib/client.js'
 import { errorMessage } from '../lib/format.js'
 import { cssVar, runColor } from '../lib/palette.js'
@@ -29,13 +36,15 @@ export interface MetricChartProps {
 interface Loaded {
   buckets: MetricBucket[]
   range?: { min: number; max: number }
+  /** Every run's buckets have arrived. */
+  complete: boolean
 }
 
 const X_LABELS: Record<XAxisMode, string> = { step: 'Step', time: 'Wall time', relative: 'Relative time (s)' }
 
 /** What the browser benchmark reads: when each chart asked for buckets and when it drew how many points. */
 export interface ChartEvent {
-  type: 'fetch' | 'data' | 'draw'
+  type: 'fetch' | 'partial' | 'data' | 'draw'
   metricKey: string
   at: number
   points?: number
@@ -66,8 +75,8 @@ export function MetricChart(props: MetricChartProps) {
   const [error, setError] = useState<string>()
   const [range, setRange] = useState<{ min: number; max: number }>()
   const request = useRef(0)
-  const runIds = useMemo(() => props.runs.map((run) => run.runId), [props.runs])
-  const runKey = runIds.join(',')
+  const runKey = props.runs.map((run) => run.runId).join(',')
+  const runIds = useMemo(() => runKey.split(',').filter(Boolean), [runKey])
   const startTimes = useMemo(() => new Map(props.runs.map((run) => [run.runId, run.startTime])), [props.runs])
 
   useEffect(() => {
@@ -79,29 +88,44 @@ export function MetricChart(props: MetricChartProps) {
     return () => observer.disconnect()
   }, [])
 
+  // One request per run, drawn as each arrives: the first lines show while the server still reads the others.
   const load = useCallback(
     async (stepRange: { min: number; max: number } | undefined) => {
       if (runIds.length === 0 || width === 0) return
       const id = ++request.current
       recordChartEvent({ type: 'fetch', metricKey: props.metricKey })
+      const byRun = new Map<string, MetricBucket[]>()
       try {
-        const buckets = await client.getMetricHistoryBuckets({
-          runIds,
-          metricKey: props.metricKey,
-          buckets: Math.min(2000, Math.max(50, Math.floor(width / 2))),
-          minStep: stepRange?.min,
-          maxStep: stepRange?.max,
-        })
-        if (id !== request.current) return
-        recordChartEvent({ type: 'data', metricKey: props.metricKey, points: buckets.length })
-        setError(undefined)
-        setLoaded({ buckets, range: stepRange })
+        await Promise.all(
+          runIds.map(async (runId) => {
+            const buckets = await client.getMetricHistoryBuckets({
+              runIds: [runId],
+              metricKey: props.metricKey,
+              buckets: Math.min(2000, Math.max(50, Math.floor(width / 2))),
+              minStep: stepRange?.min,
+              maxStep: stepRange?.max,
+            })
+            if (id !== request.current) return
+            byRun.set(runId, buckets)
+            const complete = byRun.size === runIds.length
+            recordChartEvent({
+              type: complete ? 'data' : 'partial',
+              metricKey: props.metricKey,
+              points: buckets.length,
+            })
+            setError(undefined)
+            setLoaded({
+              buckets: runIds.flatMap((item) => byRun.get(item) ?? []),
+              range: stepRange,
+              complete,
+            })
+          }),
+        )
       } catch (caught) {
         if (id === request.current) setError(errorMessage(caught))
       }
     },
-    // biome-ignore lint/correctness/useExhaustiveDependencies: runKey stands for runIds
-    [client, runKey, props.metricKey, width],
+    [client, runIds, props.metricKey, width],
   )
 
   useEffect(() => {
@@ -119,9 +143,9 @@ export function MetricChart(props: MetricChartProps) {
     if (!loaded) return []
     const byRun = new Map<string, MetricBucket[]>()
     for (const bucket of loaded.buckets) {
-      let list = byRun.get(bucket.runId)
-      if (!list) byRun.set(bucket.runId, (list = []))
-      list.push(bucket)
+      const list = byRun.get(bucket.runId)
+      if (list) list.push(bucket)
+      else byRun.set(bucket.runId, [bucket])
     }
     return props.runs.map((run) => {
       const line = bucketsToSeries(run.runId, byRun.get(run.runId) ?? [], props.mode, run.startTime)
@@ -170,7 +194,8 @@ export function MetricChart(props: MetricChartProps) {
       hooks: {
         setSelect: [(u: uPlot) => onSelect.current(u)],
         draw: [
-          (u: uPlot) => recordChartEvent({ type: 'draw', metricKey: props.metricKey, points: u.data[0]?.length ?? 0 }),
+          (u: uPlot) =>
+            recordChartEvent({ type: 'draw', metricKey: props.metricKey, points: u.data[0]?.length ?? 0 }),
         ],
       },
     }
@@ -190,15 +215,27 @@ export function MetricChart(props: MetricChartProps) {
     if (!current) return
     const [xs, ...ys] = alignSeries(series)
     // A log scale cannot draw values ≤ 0: leave them out.
-    const columns = props.logScale ? ys.map((column) => column.map((value) => (value !== null && value > 0 ? value : null))) : ys
+    const columns = props.logScale
+      ? ys.map((column) => column.map((value) => (value !== null && value > 0 ? value : null)))
+      : ys
     const safe = [xs, ...columns] as uPlot.AlignedData
     current.setData(safe)
   }, [series, props.logScale])
 
   const points = series.reduce((sum, line) => sum + line.x.length, 0)
-  const highest = series.reduce((max, line) => line.y.reduce((top, value) => (value > top ? value : top), max), Number.NEGATIVE_INFINITY)
+  const highest = series.reduce(
+    (max, line) => line.y.reduce((top, value) => Math.max(top, value), max),
+    Number.NEGATIVE_INFINITY,
+  )
   return (
-    <figure className="chart" data-testid={`chart-${props.metricKey}`} data-points={points} data-max={Number.isFinite(highest) ? highest : undefined} aria-label={`Chart of ${props.metricKey}`}>
+    <figure
+      className="chart"
+      data-testid={`chart-${props.metricKey}`}
+      data-complete={loaded?.complete ? 'true' : undefined}
+      data-points={points}
+      data-max={Number.isFinite(highest) ? highest : undefined}
+      aria-label={`Chart of ${props.metricKey}`}
+    >
       <figcaption>
         <strong>{props.metricKey}</strong>
         {range ? (
@@ -214,7 +251,11 @@ export function MetricChart(props: MetricChartProps) {
         ) : null}
         {anyRunning ? <span className="badge live">live</span> : null}
       </figcaption>
-      {error ? <p className="error" role="alert">{error}</p> : null}
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
       <div ref={holder} className="chart-canvas" />
     </figure>
   )

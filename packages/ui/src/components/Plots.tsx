@@ -37,10 +37,16 @@ export function makeAxis(column: string, records: readonly RunRecord[]): Axis {
 
 const WIDTH = 760
 const HEIGHT = 320
-const PAD = { top: 24, bottom: 40, left: 60, right: 60 }
+const PAD = { top: 24, bottom: 40, left: 60, right: 90 }
 
 /** Parallel coordinates of runs over params and metrics (SVG; text is rendered as text, never markup). */
-export function ParallelCoordinates({ records, columns }: { records: readonly RunRecord[]; columns: readonly string[] }) {
+export function ParallelCoordinates({
+  records,
+  columns,
+}: {
+  records: readonly RunRecord[]
+  columns: readonly string[]
+}) {
   if (columns.length < 2) return <p className="muted">Choose at least two axes.</p>
   const axes = columns.map((column) => makeAxis(column, records))
   const x = (index: number) => PAD.left + (index * (WIDTH - PAD.left - PAD.right)) / (axes.length - 1)
@@ -54,7 +60,16 @@ export function ParallelCoordinates({ records, columns }: { records: readonly Ru
             return at === undefined ? undefined : `${x(index)},${y(at)}`
           })
           .filter((point) => point !== undefined)
-        return <polyline key={record.id} points={points.join(' ')} fill="none" stroke={runColor(runIndex)} strokeWidth={2} opacity={0.8} />
+        return (
+          <polyline
+            key={record.id}
+            points={points.join(' ')}
+            fill="none"
+            stroke={runColor(runIndex)}
+            strokeWidth={2}
+            opacity={0.8}
+          />
+        )
       })}
       {axes.map((axis, index) => (
         <g key={axis.column}>
@@ -74,29 +89,60 @@ export function ParallelCoordinates({ records, columns }: { records: readonly Ru
 }
 
 /** A scatter plot of two params/metrics, one dot per run. */
-export function ScatterPlot({ records, xColumn, yColumn }: { records: readonly RunRecord[]; xColumn: string; yColumn: string }) {
+export function ScatterPlot({
+  records,
+  xColumn,
+  yColumn,
+}: {
+  records: readonly RunRecord[]
+  xColumn: string
+  yColumn: string
+}) {
   const xAxis = makeAxis(xColumn, records)
   const yAxis = makeAxis(yColumn, records)
   const px = (at: number) => PAD.left + at * (WIDTH - PAD.left - PAD.right)
   const py = (at: number) => PAD.top + (1 - at) * (HEIGHT - PAD.top - PAD.bottom)
   return (
-    <svg className="plot" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={`Scatter of ${yColumn} against ${xColumn}`}>
+    <svg
+      className="plot"
+      viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+      role="img"
+      aria-label={`Scatter of ${yColumn} against ${xColumn}`}
+    >
       <line x1={px(0)} x2={px(1)} y1={py(0)} y2={py(0)} className="axis-line" />
       <line x1={px(0)} x2={px(0)} y1={py(0)} y2={py(1)} className="axis-line" />
       {xAxis.ticks.map((tick) => (
-        <text key={`x-${tick.label}-${tick.at}`} x={px(tick.at)} y={py(0) + 16} textAnchor="middle" className="tick-label">
+        <text
+          key={`x-${tick.label}-${tick.at}`}
+          x={px(tick.at)}
+          y={py(0) + 16}
+          textAnchor="middle"
+          className="tick-label"
+        >
           {tick.label}
         </text>
       ))}
       {yAxis.ticks.map((tick) => (
-        <text key={`y-${tick.label}-${tick.at}`} x={px(0) - 6} y={py(tick.at) + 4} textAnchor="end" className="tick-label">
+        <text
+          key={`y-${tick.label}-${tick.at}`}
+          x={px(0) - 6}
+          y={py(tick.at) + 4}
+          textAnchor="end"
+          className="tick-label"
+        >
           {tick.label}
         </text>
       ))}
       <text x={px(0.5)} y={HEIGHT - 4} textAnchor="middle" className="axis-label">
         {xColumn}
       </text>
-      <text x={12} y={py(0.5)} textAnchor="middle" className="axis-label" transform={`rotate(-90 12 ${py(0.5)})`}>
+      <text
+        x={12}
+        y={py(0.5)}
+        textAnchor="middle"
+        className="axis-label"
+        transform={`rotate(-90 12 ${py(0.5)})`}
+      >
         {yColumn}
       </text>
       {records.map((record, index) => {

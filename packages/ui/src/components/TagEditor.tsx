@@ -35,7 +35,7 @@ export function TagEditor({ tags, onSet, onDelete, hide, label = 'Tags' }: TagEd
   }
   const visible = tags.filter((tag) => !hide?.(tag.key))
   return (
-    <div className="tag-editor" aria-label={label}>
+    <div className="tag-editor" title={label}>
       <table className="kv">
         <tbody>
           {visible.map((tag) => (
@@ -69,10 +69,18 @@ export function TagEditor({ tags, onSet, onDelete, hide, label = 'Tags' }: TagEd
                 )}
               </td>
               <td className="actions">
-                <button type="button" onClick={() => setEditing({ key: tag.key, value: tag.value })} aria-label={`Edit tag ${tag.key}`}>
+                <button
+                  type="button"
+                  onClick={() => setEditing({ key: tag.key, value: tag.value })}
+                  aria-label={`Edit tag ${tag.key}`}
+                >
                   Edit
                 </button>
-                <button type="button" onClick={() => void run(() => onDelete(tag.key))} aria-label={`Delete tag ${tag.key}`}>
+                <button
+                  type="button"
+                  onClick={() => void run(() => onDelete(tag.key))}
+                  aria-label={`Delete tag ${tag.key}`}
+                >
                   Delete
                 </button>
               </td>
@@ -81,8 +89,18 @@ export function TagEditor({ tags, onSet, onDelete, hide, label = 'Tags' }: TagEd
         </tbody>
       </table>
       <form className="inline-form" onSubmit={add}>
-        <input aria-label="New tag key" placeholder="key" value={key} onChange={(event) => setKey(event.target.value)} />
-        <input aria-label="New tag value" placeholder="value" value={value} onChange={(event) => setValue(event.target.value)} />
+        <input
+          aria-label="New tag key"
+          placeholder="key"
+          value={key}
+          onChange={(event) => setKey(event.target.value)}
+        />
+        <input
+          aria-label="New tag value"
+          placeholder="value"
+          value={value}
+          onChange={(event) => setValue(event.target.value)}
+        />
         <button type="submit">Add tag</button>
       </form>
       {error ? (

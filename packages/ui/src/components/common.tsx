@@ -1,4 +1,4 @@
-import { type ReactNode, useEffect, useState } from 'react'
+import { type ReactNode, useCallback, useEffect, useState } from 'react'
 import Markdown from 'react-markdown'
 import { errorMessage } from '../lib/format.js'
 
@@ -18,10 +18,7 @@ export function ErrorBanner({ error }: { error: unknown }) {
 export function SafeMarkdown({ text }: { text: string }) {
   return (
     <div className="markdown">
-      <Markdown
-        skipHtml
-        urlTransform={(url) => (/^(https?:|mailto:|#|\/)/i.test(url) ? url : '')}
-      >
+      <Markdown skipHtml urlTransform={(url) => (/^(https?:|mailto:|#|\/)/i.test(url) ? url : '')}>
         {text}
       </Markdown>
     </div>
@@ -44,10 +41,19 @@ export function useLoad<T>(load: () => Promise<T>, dependencies: readonly unknow
       cancelled = true
     }
   }, [...dependencies, version])
-  return { ...state, reload: () => setVersion((value) => value + 1) }
+  const reload = useCallback(() => setVersion((value) => value + 1), [])
+  return { ...state, reload }
 }
 
-export function Section({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+export function Section({
+  title,
+  children,
+  actions,
+}: {
+  title: string
+  children: ReactNode
+  actions?: ReactNode
+}) {
   return (
     <section className="section" aria-label={title}>
       <header className="section-header">
@@ -59,7 +65,13 @@ export function Section({ title, children, actions }: { title: string; children:
   )
 }
 
-export function KeyValueTable({ entries, empty = 'None' }: { entries: [string, ReactNode][]; empty?: string }) {
+export function KeyValueTable({
+  entries,
+  empty = 'None',
+}: {
+  entries: [string, ReactNode][]
+  empty?: string
+}) {
   if (entries.length === 0) return <p className="muted">{empty}</p>
   return (
     <table className="kv">

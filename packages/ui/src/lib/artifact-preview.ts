@@ -2,7 +2,8 @@
 export type PreviewKind = 'image' | 'html' | 'json' | 'yaml' | 'mlmodel' | 'table' | 'text' | 'none'
 
 const IMAGE = /\.(png|jpe?g|gif|svg|webp|bmp)$/i
-const TEXT = /\.(txt|log|md|py|ipynb|sh|toml|ini|cfg|conf|xml|r|sql|js|ts|java|scala|go|rs|c|h|cpp|requirements|lock|env)$/i
+const TEXT =
+  /\.(txt|log|md|py|ipynb|sh|toml|ini|cfg|conf|xml|r|sql|js|ts|java|scala|go|rs|c|h|cpp|requirements|lock|env)$/i
 
 export function previewKind(path: string): PreviewKind {
   const name = path.split('/').pop() ?? path

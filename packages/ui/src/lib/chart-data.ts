@@ -27,7 +27,7 @@ export function bucketsToSeries(
   let lastX = Number.NEGATIVE_INFINITY
   const push = (xValue: number, yValue: number) => {
     // uPlot needs non-decreasing x; timestamps of later steps can be earlier.
-    const safeX = xValue < lastX ? lastX : xValue
+    const safeX = Math.max(xValue, lastX)
     x.push(safeX)
     y.push(yValue)
     lastX = safeX
@@ -82,7 +82,9 @@ export function alignSeries(series: readonly Series[]): [number[], ...(number | 
   const ys: (number | null)[][] = series.map(() => [])
   for (const point of all) {
     xs.push(point.x)
-    ys.forEach((column, index) => column.push(index === point.series ? point.y : null))
+    ys.forEach((column, index) => {
+      column.push(index === point.series ? point.y : null)
+    })
   }
   return [xs, ...ys]
 }

@@ -53,7 +53,10 @@ export function applySuggestion(
   const before = text.slice(0, start)
   const after = text.slice(cursor)
   const inserted = `${identifier} `
-  return { text: before + inserted + after.replace(/^\S*/, '').replace(/^ /, ''), cursor: start + inserted.length }
+  return {
+    text: before + inserted + after.replace(/^\S*/, '').replace(/^ /, ''),
+    cursor: start + inserted.length,
+  }
 }
 
 /** The grammar's complaint about a filter (the same message the server gives), or undefined when it parses. */

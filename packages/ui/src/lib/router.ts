@@ -26,10 +26,14 @@ export function parseHash(hash: string): Route {
 }
 
 /** Builds `#/a/b?x=1`; empty and undefined query values are left out, so URLs stay short. */
-export function buildHash(segments: readonly string[], query: Record<string, string | undefined> = {}): string {
+export function buildHash(
+  segments: readonly string[],
+  query: Record<string, string | undefined> = {},
+): string {
   const path = segments.map(encodeURIComponent).join('/')
   const params = new URLSearchParams()
-  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, value)
+  for (const [name, value] of Object.entries(query))
+    if (value !== undefined && value !== '') params.set(name, value)
   const search = params.toString()
   return `#/${path}${search ? `?${search}` : ''}`
 }
@@ -58,7 +62,10 @@ export function navigate(hash: string, options: { replace?: boolean } = {}): voi
 }
 
 /** Sets some query values of the current route, keeping its path and the other values. */
-export function updateQuery(changes: Record<string, string | undefined>, options: { replace?: boolean } = {}): void {
+export function updateQuery(
+  changes: Record<string, string | undefined>,
+  options: { replace?: boolean } = {},
+): void {
   const route = parseHash(window.location.hash)
   const query: Record<string, string | undefined> = Object.fromEntries(route.query.entries())
   Object.assign(query, changes)
@@ -67,7 +74,11 @@ export function updateQuery(changes: Record<string, string | undefined>, options
 
 /** A comma-separated list from the query (`cols=a,b`); values may not contain commas unescaped. */
 export function readList(query: URLSearchParams, name: string): string[] {
-  const value = query.get(name)
+  return splitList(query.get(name))
+}
+
+/** The items of a comma-separated list value (`null` or '' → none). */
+export function splitList(value: string | null): string[] {
   if (!value) return []
   return value.split(',').map(decodeListItem)
 }

@@ -125,11 +125,13 @@ export function sortRecords(records: readonly RunRecord[], sort: SortSpec | unde
   const sorted = [...records]
   if (!sort) return sorted
   const direction = sort.descending ? -1 : 1
-  // Missing values stay last in both directions.
+  // Missing values (and NaN) stay last in both directions.
+  const missing = (value: CellValue) =>
+    value === undefined || (typeof value === 'number' && Number.isNaN(value))
   sorted.sort((a, b) => {
     const left = cellValue(a, sort.column)
     const right = cellValue(b, sort.column)
-    if (left === undefined || right === undefined) return compareValues(left, right)
+    if (missing(left) || missing(right)) return Number(missing(left)) - Number(missing(right))
     return direction * compareValues(left, right)
   })
   return sorted
@@ -195,12 +197,14 @@ export function buildRows(records: readonly RunRecord[], options: RowOptions = {
   for (const record of sorted) {
     const value = cellValue(record, options.groupBy)
     const key = value === undefined ? '' : String(value)
-    let members = groups.get(key)
-    if (!members) groups.set(key, (members = []))
-    members.push(record)
+    const members = groups.get(key)
+    if (members) members.push(record)
+    else groups.set(key, [record])
   }
   const rows: DisplayRow[] = []
-  const keys = [...groups.keys()].sort((a, b) => compareValues(a === '' ? undefined : a, b === '' ? undefined : b))
+  const keys = [...groups.keys()].sort((a, b) =>
+    compareValues(a === '' ? undefined : a, b === '' ? undefined : b),
+  )
   for (const value of keys) {
     const members = groups.get(value)!
     const key = `g:${value}`
@@ -229,9 +233,9 @@ function treeRows(sorted: readonly RunRecord[], folded: ReadonlySet<string>): Di
   const roots: RunRecord[] = []
   for (const record of sorted) {
     if (record.parentId && present.has(record.parentId) && record.parentId !== record.id) {
-      let list = children.get(record.parentId)
-      if (!list) children.set(record.parentId, (list = []))
-      list.push(record)
+      const list = children.get(record.parentId)
+      if (list) list.push(record)
+      else children.set(record.parentId, [record])
     } else {
       roots.push(record)
     }
@@ -244,7 +248,15 @@ function treeRows(sorted: readonly RunRecord[], folded: ReadonlySet<string>): Di
     const kids = children.get(record.id) ?? []
     const isFolded = folded.has(record.id)
     rows.push({ kind: 'run', record, depth, childCount: kids.length, folded: isFolded })
-    if (!isFolded) for (const child of kids) visit(child, depth + 1)
+    for (const child of kids) {
+      if (isFolded) hide(child)
+      else visit(child, depth + 1)
+    }
+  }
+  const hide = (record: RunRecord) => {
+    if (seen.has(record.id)) return
+    seen.add(record.id)
+    for (const child of children.get(record.id) ?? []) hide(child)
   }
   for (const root of roots) visit(root, 0)
   // Runs in a parent cycle have no root: show them at the top level.
@@ -252,7 +264,10 @@ function treeRows(sorted: readonly RunRecord[], folded: ReadonlySet<string>): Di
   return rows
 }
 
-export function aggregate(records: readonly RunRecord[], columns: readonly string[]): Record<string, Aggregate> {
+export function aggregate(
+  records: readonly RunRecord[],
+  columns: readonly string[],
+): Record<string, Aggregate> {
   const result: Record<string, Aggregate> = {}
   for (const column of columns) {
     let min = Number.POSITIVE_INFINITY
@@ -261,7 +276,8 @@ export function aggregate(records: readonly RunRecord[], columns: readonly strin
     let count = 0
     for (const record of records) {
       const value = cellValue(record, column)
-      const number = typeof value === 'number' ? value : typeof value === 'string' ? numeric(value) : undefined
+      const number =
+        typeof value === 'number' ? value : typeof value === 'string' ? numeric(value) : undefined
       if (number === undefined || Number.isNaN(number)) continue
       if (number < min) min = number
       if (number > max) max = number

@@ -17,7 +17,12 @@ export interface RunsState {
  * Every run of the experiments matching `filter`, newest first: the first 500 arrive at once so
  * the table is usable, the rest stream in by pages of 5000.
  */
-export function useRuns(experimentIds: readonly string[], filter: string, viewType: ViewType, version = 0): RunsState {
+export function useRuns(
+  experimentIds: readonly string[],
+  filter: string,
+  viewType: ViewType,
+  version = 0,
+): RunsState {
   const client = useClient()
   const [state, setState] = useState<RunsState>({ records: [], loading: true })
   const key = experimentIds.join(',')

@@ -52,12 +52,23 @@ function CompareView({ records, query }: { records: RunRecord[]; query: URLSearc
     ...keys.metrics.map((key) => `metrics.${key}`),
     ...keys.tags.filter((key) => !key.startsWith('mlflow.')).map((key) => `tags.${key}`),
   ]
-  const differs = (column: string) => new Set(records.map((record) => String(cellValue(record, column)))).size > 1
-  const numericColumns = [...keys.params.map((key) => `params.${key}`), ...keys.metrics.map((key) => `metrics.${key}`)]
+  const differs = (column: string) =>
+    new Set(records.map((record) => String(cellValue(record, column)))).size > 1
+  const numericColumns = [
+    ...keys.params.map((key) => `params.${key}`),
+    ...keys.metrics.map((key) => `metrics.${key}`),
+  ]
   const axesChosen = readList(query, 'axes').filter((column) => numericColumns.includes(column))
-  const axes = axesChosen.length > 0 ? axesChosen : [...keys.params.filter((key) => differs(`params.${key}`)).map((key) => `params.${key}`), ...keys.metrics.slice(0, 2).map((key) => `metrics.${key}`)].slice(0, 8)
+  const axes =
+    axesChosen.length > 0
+      ? axesChosen
+      : [
+          ...keys.params.filter((key) => differs(`params.${key}`)).map((key) => `params.${key}`),
+          ...keys.metrics.slice(0, 2).map((key) => `metrics.${key}`),
+        ].slice(0, 8)
   const scatterX = query.get('sx') ?? numericColumns[0] ?? ''
-  const scatterY = query.get('sy') ?? keys.metrics.map((key) => `metrics.${key}`)[0] ?? numericColumns[1] ?? ''
+  const scatterY =
+    query.get('sy') ?? keys.metrics.map((key) => `metrics.${key}`)[0] ?? numericColumns[1] ?? ''
   const settings = readChartSettings(query)
   const chartKeys = readList(query, 'metrics').filter((key) => keys.metrics.includes(key))
   const shownCharts = chartKeys.length > 0 ? chartKeys : keys.metrics.slice(0, 4)
@@ -76,7 +87,12 @@ function CompareView({ records, query }: { records: RunRecord[]; query: URLSearc
         title="Differences"
         actions={
           <label>
-            <input type="checkbox" checked={onlyDiffs} onChange={(event) => updateQuery({ diff: event.target.checked ? '1' : undefined })} /> only rows that differ
+            <input
+              type="checkbox"
+              checked={onlyDiffs}
+              onChange={(event) => updateQuery({ diff: event.target.checked ? '1' : undefined })}
+            />{' '}
+            only rows that differ
           </label>
         }
       >
@@ -88,7 +104,9 @@ function CompareView({ records, query }: { records: RunRecord[]; query: URLSearc
                 {records.map((record, index) => (
                   <th key={record.id}>
                     <span className="swatch" style={{ background: runColor(index) }} />
-                    <a href={buildHash(['experiments', record.run.info.experimentId, 'runs', record.id])}>{record.run.info.runName}</a>
+                    <a href={buildHash(['experiments', record.run.info.experimentId, 'runs', record.id])}>
+                      {record.run.info.runName}
+                    </a>
                   </th>
                 ))}
               </tr>
@@ -97,7 +115,11 @@ function CompareView({ records, query }: { records: RunRecord[]; query: URLSearc
               {rows
                 .filter((column) => !onlyDiffs || differs(column))
                 .map((column) => (
-                  <tr key={column} className={differs(column) ? 'differs' : undefined} data-differs={differs(column) ? 'true' : undefined}>
+                  <tr
+                    key={column}
+                    className={differs(column) ? 'differs' : undefined}
+                    data-differs={differs(column) ? 'true' : undefined}
+                  >
                     <th scope="row">{column}</th>
                     {records.map((record) => (
                       <td key={record.id} className={column.startsWith('metrics.') ? 'number' : undefined}>
@@ -118,7 +140,13 @@ function CompareView({ records, query }: { records: RunRecord[]; query: URLSearc
               <input
                 type="checkbox"
                 checked={axes.includes(column)}
-                onChange={() => updateQuery({ axes: writeList(axes.includes(column) ? axes.filter((item) => item !== column) : [...axes, column]) })}
+                onChange={() =>
+                  updateQuery({
+                    axes: writeList(
+                      axes.includes(column) ? axes.filter((item) => item !== column) : [...axes, column],
+                    ),
+                  })
+                }
               />{' '}
               {column}
             </label>
@@ -145,7 +173,11 @@ function CompareView({ records, query }: { records: RunRecord[]; query: URLSearc
             </select>
           </label>
         </div>
-        {scatterX && scatterY ? <ScatterPlot records={records} xColumn={scatterX} yColumn={scatterY} /> : <p className="muted">No params or metrics to plot.</p>}
+        {scatterX && scatterY ? (
+          <ScatterPlot records={records} xColumn={scatterX} yColumn={scatterY} />
+        ) : (
+          <p className="muted">No params or metrics to plot.</p>
+        )}
       </Section>
       <Section title="Metric charts">
         <ChartControls settings={settings} />
@@ -156,7 +188,15 @@ function CompareView({ records, query }: { records: RunRecord[]; query: URLSearc
               <input
                 type="checkbox"
                 checked={shownCharts.includes(key)}
-                onChange={() => updateQuery({ metrics: writeList(shownCharts.includes(key) ? shownCharts.filter((item) => item !== key) : [...shownCharts, key]) })}
+                onChange={() =>
+                  updateQuery({
+                    metrics: writeList(
+                      shownCharts.includes(key)
+                        ? shownCharts.filter((item) => item !== key)
+                        : [...shownCharts, key],
+                    ),
+                  })
+                }
               />{' '}
               {key}
             </label>

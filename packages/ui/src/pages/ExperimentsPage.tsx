@@ -20,7 +20,14 @@ export function ExperimentsPage({ query }: { query: URLSearchParams }) {
   const view = (query.get('view') === 'deleted' ? 'DELETED_ONLY' : 'ACTIVE_ONLY') as ViewType
   const selected = new Set(readList(query, 'sel'))
   const experiments = useLoad(
-    () => client.searchExperimentsAll({ filter: nameFilter(search), viewType: view, orderBy: ['last_update_time DESC'] }).toArray(),
+    () =>
+      client
+        .searchExperimentsAll({
+          filter: nameFilter(search),
+          viewType: view,
+          orderBy: ['last_update_time DESC'],
+        })
+        .toArray(),
     [search, view],
   )
   const [searchText, setSearchText] = useState(search)
@@ -58,24 +65,43 @@ export function ExperimentsPage({ query }: { query: URLSearchParams }) {
       <div className="toolbar">
         <form
           className="inline-form"
-          role="search"
           onSubmit={(event) => {
             event.preventDefault()
             updateQuery({ q: searchText || undefined })
           }}
         >
-          <input type="search" aria-label="Search experiments" placeholder="Search by name" value={searchText} onChange={(event) => setSearchText(event.target.value)} />
+          <input
+            type="search"
+            aria-label="Search experiments"
+            placeholder="Search by name"
+            value={searchText}
+            onChange={(event) => setSearchText(event.target.value)}
+          />
           <button type="submit">Search</button>
         </form>
         <label>
-          <input type="checkbox" checked={view === 'DELETED_ONLY'} onChange={(event) => updateQuery({ view: event.target.checked ? 'deleted' : undefined })} /> Deleted
+          <input
+            type="checkbox"
+            checked={view === 'DELETED_ONLY'}
+            onChange={(event) => updateQuery({ view: event.target.checked ? 'deleted' : undefined })}
+          />{' '}
+          Deleted
         </label>
         <form className="inline-form" onSubmit={create}>
-          <input aria-label="New experiment name" placeholder="New experiment name" value={newName} onChange={(event) => setNewName(event.target.value)} />
+          <input
+            aria-label="New experiment name"
+            placeholder="New experiment name"
+            value={newName}
+            onChange={(event) => setNewName(event.target.value)}
+          />
           <button type="submit">Create</button>
         </form>
         <span className="spacer" />
-        <button type="button" disabled={selected.size < 1} onClick={() => navigate(buildHash(['experiments', [...selected].join(',')]))}>
+        <button
+          type="button"
+          disabled={selected.size < 1}
+          onClick={() => navigate(buildHash(['experiments', [...selected].join(',')]))}
+        >
           Open runs of {selected.size} selected
         </button>
       </div>
@@ -99,7 +125,9 @@ export function ExperimentsPage({ query }: { query: URLSearchParams }) {
               selected={selected.has(experiment.experimentId)}
               expanded={expanded === experiment.experimentId}
               onToggle={() => toggle(experiment.experimentId)}
-              onExpand={() => setExpanded(expanded === experiment.experimentId ? undefined : experiment.experimentId)}
+              onExpand={() =>
+                setExpanded(expanded === experiment.experimentId ? undefined : experiment.experimentId)
+              }
               act={act}
             />
           ))}
@@ -127,7 +155,12 @@ function ExperimentRow(props: {
     <>
       <tr>
         <td>
-          <input type="checkbox" aria-label={`Select ${experiment.name}`} checked={props.selected} onChange={props.onToggle} />
+          <input
+            type="checkbox"
+            aria-label={`Select ${experiment.name}`}
+            checked={props.selected}
+            onChange={props.onToggle}
+          />
         </td>
         <td>
           {renaming !== undefined ? (
@@ -144,7 +177,11 @@ function ExperimentRow(props: {
                   .catch((caught: unknown) => setRenameError(errorMessage(caught)))
               }}
             >
-              <input aria-label={`New name for ${experiment.name}`} value={renaming} onChange={(event) => setRenaming(event.target.value)} />
+              <input
+                aria-label={`New name for ${experiment.name}`}
+                value={renaming}
+                onChange={(event) => setRenaming(event.target.value)}
+              />
               <button type="submit">Save</button>
               <button type="button" onClick={() => setRenaming(undefined)}>
                 Cancel
@@ -159,18 +196,36 @@ function ExperimentRow(props: {
         <td>{formatTime(experiment.creationTime)}</td>
         <td>{formatTime(experiment.lastUpdateTime)}</td>
         <td className="actions">
-          <button type="button" onClick={() => setRenaming(experiment.name)} aria-label={`Rename ${experiment.name}`}>
+          <button
+            type="button"
+            onClick={() => setRenaming(experiment.name)}
+            aria-label={`Rename ${experiment.name}`}
+          >
             Rename
           </button>
-          <button type="button" onClick={props.onExpand} aria-expanded={props.expanded} aria-label={`Tags of ${experiment.name}`}>
+          <button
+            type="button"
+            onClick={props.onExpand}
+            aria-expanded={props.expanded}
+            aria-label={`Tags of ${experiment.name}`}
+          >
             Tags ({experiment.tags.filter((tag) => !tag.key.startsWith('mlflow.')).length})
           </button>
           {deleted ? (
-            <button type="button" onClick={() => void props.act(() => client.restoreExperiment(experiment.experimentId))} aria-label={`Restore ${experiment.name}`}>
+            <button
+              type="button"
+              onClick={() => void props.act(() => client.restoreExperiment(experiment.experimentId))}
+              aria-label={`Restore ${experiment.name}`}
+            >
               Restore
             </button>
           ) : (
-            <button type="button" className="danger" onClick={() => void props.act(() => client.deleteExperiment(experiment.experimentId))} aria-label={`Delete ${experiment.name}`}>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void props.act(() => client.deleteExperiment(experiment.experimentId))}
+              aria-label={`Delete ${experiment.name}`}
+            >
               Delete
             </button>
           )}
@@ -184,8 +239,14 @@ function ExperimentRow(props: {
               label={`Tags of ${experiment.name}`}
               tags={experiment.tags}
               hide={(key) => key.startsWith('mlflow.')}
-              onSet={(key, value) => props.act(() => client.setExperimentTag({ experimentId: experiment.experimentId, key, value }))}
-              onDelete={(key) => props.act(() => client.deleteExperimentTag({ experimentId: experiment.experimentId, key }))}
+              onSet={(key, value) =>
+                props.act(() =>
+                  client.setExperimentTag({ experimentId: experiment.experimentId, key, value }),
+                )
+              }
+              onDelete={(key) =>
+                props.act(() => client.deleteExperimentTag({ experimentId: experiment.experimentId, key }))
+              }
             />
           </td>
         </tr>

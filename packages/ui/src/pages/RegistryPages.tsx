@@ -33,13 +33,18 @@ export function ModelsPage({ query }: { query: URLSearchParams }) {
       </header>
       <form
         className="inline-form"
-        role="search"
         onSubmit={(event) => {
           event.preventDefault()
           updateQuery({ q: text || undefined })
         }}
       >
-        <input type="search" aria-label="Search models" placeholder="Search by name" value={text} onChange={(event) => setText(event.target.value)} />
+        <input
+          type="search"
+          aria-label="Search models"
+          placeholder="Search by name"
+          value={text}
+          onChange={(event) => setText(event.target.value)}
+        />
         <button type="submit">Search</button>
       </form>
       <ErrorBanner error={models.error} />
@@ -54,14 +59,26 @@ export function ModelsPage({ query }: { query: URLSearchParams }) {
         </thead>
         <tbody>
           {(models.data ?? []).map((model) => {
-            const latest = [...(model.latestVersions ?? [])].sort((a, b) => Number(b.version) - Number(a.version))[0]
+            const latest = [...(model.latestVersions ?? [])].sort(
+              (a, b) => Number(b.version) - Number(a.version),
+            )[0]
             return (
               <tr key={model.name}>
                 <td>
                   <a href={buildHash(['models', model.name])}>{model.name}</a>
                 </td>
-                <td>{latest ? <a href={buildHash(['models', model.name, 'versions', latest.version])}>Version {latest.version}</a> : ''}</td>
-                <td>{(model.aliases ?? []).map((alias) => `@${alias.alias} → v${alias.version}`).join(', ')}</td>
+                <td>
+                  {latest ? (
+                    <a href={buildHash(['models', model.name, 'versions', latest.version])}>
+                      Version {latest.version}
+                    </a>
+                  ) : (
+                    ''
+                  )}
+                </td>
+                <td>
+                  {(model.aliases ?? []).map((alias) => `@${alias.alias} → v${alias.version}`).join(', ')}
+                </td>
                 <td>{formatTime(model.lastUpdatedTimestamp)}</td>
               </tr>
             )
@@ -78,7 +95,9 @@ export function ModelPage({ name }: { name: string }) {
   const registry = useRegistry()
   const model = useLoad(() => registry.getRegisteredModel(name), [name])
   const versions = useLoad(
-    async () => (await registry.searchModelVersions({ filter: `name = ${quote(name)}`, maxResults: 1000 })).modelVersions,
+    async () =>
+      (await registry.searchModelVersions({ filter: `name = ${quote(name)}`, maxResults: 1000 }))
+        .modelVersions,
     [name],
   )
   const [error, setError] = useState<unknown>()
@@ -106,10 +125,19 @@ export function ModelPage({ name }: { name: string }) {
       </header>
       <ErrorBanner error={error} />
       <Section title="Description">
-        <EditableMarkdown text={data.description ?? ''} onSave={(description) => act(() => registry.updateRegisteredModel(name, description))} />
+        <EditableMarkdown
+          text={data.description ?? ''}
+          onSave={(description) => act(() => registry.updateRegisteredModel(name, description))}
+        />
       </Section>
       <Section title="Aliases">
-        <AliasEditor aliases={data.aliases ?? []} versions={sorted} act={act} name={name} registry={registry} />
+        <AliasEditor
+          aliases={data.aliases ?? []}
+          versions={sorted}
+          act={act}
+          name={name}
+          registry={registry}
+        />
       </Section>
       <Section title="Tags">
         <TagEditor
@@ -133,13 +161,24 @@ export function ModelPage({ name }: { name: string }) {
             {sorted.map((version) => (
               <tr key={version.version}>
                 <td>
-                  <a href={buildHash(['models', name, 'versions', version.version])}>Version {version.version}</a>
+                  <a href={buildHash(['models', name, 'versions', version.version])}>
+                    Version {version.version}
+                  </a>
                 </td>
                 <td>
                   <select
                     aria-label={`Stage of version ${version.version}`}
                     value={version.currentStage ?? 'None'}
-                    onChange={(event) => void act(() => registry.transitionModelVersionStage({ name, version: version.version, stage: event.target.value, archiveExistingVersions: false }))}
+                    onChange={(event) =>
+                      void act(() =>
+                        registry.transitionModelVersionStage({
+                          name,
+                          version: version.version,
+                          stage: event.target.value,
+                          archiveExistingVersions: false,
+                        }),
+                      )
+                    }
                   >
                     {STAGES.map((stage) => (
                       <option key={stage}>{stage}</option>
@@ -181,16 +220,32 @@ function AliasEditor(props: {
       <ul className="aliases">
         {props.aliases.map((entry) => (
           <li key={entry.alias}>
-            <code>@{entry.alias}</code> → <a href={buildHash(['models', props.name, 'versions', entry.version])}>version {entry.version}</a>{' '}
-            <button type="button" aria-label={`Delete alias ${entry.alias}`} onClick={() => void props.act(() => props.registry.deleteRegisteredModelAlias(props.name, entry.alias))}>
+            <code>@{entry.alias}</code> →{' '}
+            <a href={buildHash(['models', props.name, 'versions', entry.version])}>version {entry.version}</a>{' '}
+            <button
+              type="button"
+              aria-label={`Delete alias ${entry.alias}`}
+              onClick={() =>
+                void props.act(() => props.registry.deleteRegisteredModelAlias(props.name, entry.alias))
+              }
+            >
               Delete
             </button>
           </li>
         ))}
       </ul>
       <form className="inline-form" onSubmit={submit}>
-        <input aria-label="Alias" placeholder="alias, e.g. champion" value={alias} onChange={(event) => setAlias(event.target.value)} />
-        <select aria-label="Version for the alias" value={version} onChange={(event) => setVersion(event.target.value)}>
+        <input
+          aria-label="Alias"
+          placeholder="alias, e.g. champion"
+          value={alias}
+          onChange={(event) => setAlias(event.target.value)}
+        />
+        <select
+          aria-label="Version for the alias"
+          value={version}
+          onChange={(event) => setVersion(event.target.value)}
+        >
           {props.versions.map((item) => (
             <option key={item.version} value={item.version}>
               version {item.version}
@@ -222,7 +277,12 @@ function EditableMarkdown({ text, onSave }: { text: string; onSave(text: string)
         void onSave(draft).then(() => setDraft(undefined))
       }}
     >
-      <textarea aria-label="Description (Markdown)" rows={5} value={draft} onChange={(event) => setDraft(event.target.value)} />
+      <textarea
+        aria-label="Description (Markdown)"
+        rows={5}
+        value={draft}
+        onChange={(event) => setDraft(event.target.value)}
+      />
       <div>
         <button type="submit">Save</button>
         <button type="button" onClick={() => setDraft(undefined)}>
@@ -237,7 +297,11 @@ function RunLink({ runId }: { runId: string }) {
   const client = useClient()
   const run = useLoad(() => client.getRun(runId), [runId])
   if (!run.data) return <code>{runId}</code>
-  return <a href={buildHash(['experiments', run.data.info.experimentId, 'runs', runId])}>{run.data.info.runName || runId}</a>
+  return (
+    <a href={buildHash(['experiments', run.data.info.experimentId, 'runs', runId])}>
+      {run.data.info.runName || runId}
+    </a>
+  )
 }
 
 /** One model version: stage, aliases, tags, description, and lineage to its run and artifacts. */
@@ -246,7 +310,10 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
   const client = useClient()
   const loaded = useLoad(() => registry.getModelVersion(name, version), [name, version])
   const [error, setError] = useState<string>()
-  const run = useLoad(async () => (loaded.data?.runId ? client.getRun(loaded.data.runId) : undefined), [loaded.data?.runId])
+  const run = useLoad(
+    async () => (loaded.data?.runId ? client.getRun(loaded.data.runId) : undefined),
+    [loaded.data?.runId],
+  )
   if (loaded.error) return <ErrorBanner error={loaded.error} />
   const data = loaded.data
   if (!data) return <p className="muted">Loading version…</p>
@@ -264,15 +331,22 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
   return (
     <div className="page version-page">
       <nav className="breadcrumbs" aria-label="Breadcrumbs">
-        <a href={buildHash(['models'])}>Registered models</a> / <a href={buildHash(['models', name])}>{name}</a> /
+        <a href={buildHash(['models'])}>Registered models</a> /{' '}
+        <a href={buildHash(['models', name])}>{name}</a> /
       </nav>
       <header className="page-header">
         <h1>
           {name} version {data.version}
         </h1>
-        {data.currentStage && data.currentStage !== 'None' ? <span className="badge">{data.currentStage}</span> : null}
+        {data.currentStage && data.currentStage !== 'None' ? (
+          <span className="badge">{data.currentStage}</span>
+        ) : null}
       </header>
-      {error ? <p className="error" role="alert">{error}</p> : null}
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
       <Section title="Lineage">
         <KeyValueTable
           entries={[
@@ -281,7 +355,13 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
             [
               'Artifacts',
               runInfo ? (
-                <a key="artifacts" href={buildHash(['experiments', runInfo.experimentId, 'runs', runInfo.runId], { tab: 'artifacts', path: artifactPath })}>
+                <a
+                  key="artifacts"
+                  href={buildHash(['experiments', runInfo.experimentId, 'runs', runInfo.runId], {
+                    tab: 'artifacts',
+                    path: artifactPath,
+                  })}
+                >
                   Browse the run's artifacts{artifactPath ? ` (${artifactPath})` : ''}
                 </a>
               ) : (
@@ -298,7 +378,16 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
         <select
           aria-label="Stage"
           value={data.currentStage ?? 'None'}
-          onChange={(event) => void act(() => registry.transitionModelVersionStage({ name, version, stage: event.target.value, archiveExistingVersions: false }))}
+          onChange={(event) =>
+            void act(() =>
+              registry.transitionModelVersionStage({
+                name,
+                version,
+                stage: event.target.value,
+                archiveExistingVersions: false,
+              }),
+            )
+          }
         >
           {STAGES.map((stage) => (
             <option key={stage}>{stage}</option>
@@ -306,7 +395,10 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
         </select>
       </Section>
       <Section title="Description">
-        <EditableMarkdown text={data.description ?? ''} onSave={(description) => act(() => registry.updateModelVersion(name, version, description))} />
+        <EditableMarkdown
+          text={data.description ?? ''}
+          onSave={(description) => act(() => registry.updateModelVersion(name, version, description))}
+        />
       </Section>
       <Section title="Tags">
         <TagEditor

@@ -1,5 +1,5 @@
 import type { Run } from '@cairn/core'
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { ArtifactBrowser } from '../components/ArtifactBrowser.js'
 import { ChartControls, readChartSettings } from '../components/ChartControls.js'
 import { ErrorBanner, KeyValueTable, SafeMarkdown, Section, useLoad } from '../components/common.js'
@@ -11,13 +11,30 @@ import { buildHash, readList, updateQuery, writeList } from '../lib/router.js'
 
 const NOTE_TAG = 'mlflow.note.content'
 const TABS = ['overview', 'charts', 'artifacts'] as const
+const LIVE_REFRESH_MS = 10_000
 
 /** One run: overview, params, metrics, tags, datasets, description, versions, charts and artifacts. */
-export function RunPage({ runId, query, artifactPath }: { runId: string; query: URLSearchParams; artifactPath?: string }) {
+export function RunPage({
+  runId,
+  query,
+  artifactPath,
+}: {
+  runId: string
+  query: URLSearchParams
+  artifactPath?: string
+}) {
   const client = useClient()
   const loaded = useLoad(() => client.getRun(runId), [runId])
   const tab = artifactPath ? 'artifacts' : (TABS.find((name) => name === query.get('tab')) ?? 'overview')
   const run = loaded.data
+  const running = run?.info.status === 'RUNNING'
+  const { reload } = loaded
+  // A running run's status, latest metrics and tags refresh on their own (its charts poll their buckets).
+  useEffect(() => {
+    if (!running) return
+    const timer = setInterval(reload, LIVE_REFRESH_MS)
+    return () => clearInterval(timer)
+  }, [running, reload])
   if (loaded.error) return <ErrorBanner error={loaded.error} />
   if (!run) return <p className="muted">Loading run…</p>
   const info = run.info
@@ -33,14 +50,22 @@ export function RunPage({ runId, query, artifactPath }: { runId: string; query: 
       </header>
       <div className="tabs" role="tablist" aria-label="Run views">
         {TABS.map((name) => (
-          <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => updateQuery({ tab: name === 'overview' ? undefined : name }, { replace: false })}>
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            aria-selected={tab === name}
+            onClick={() => updateQuery({ tab: name === 'overview' ? undefined : name }, { replace: false })}
+          >
             {name[0]!.toUpperCase() + name.slice(1)}
           </button>
         ))}
       </div>
       {tab === 'overview' ? <RunOverview run={run} reload={loaded.reload} /> : null}
       {tab === 'charts' ? <RunCharts run={run} query={query} /> : null}
-      {tab === 'artifacts' ? <ArtifactBrowser runId={runId} selectedPath={artifactPath ?? query.get('path') ?? undefined} /> : null}
+      {tab === 'artifacts' ? (
+        <ArtifactBrowser runId={runId} selectedPath={artifactPath ?? query.get('path') ?? undefined} />
+      ) : null}
     </div>
   )
 }
@@ -77,7 +102,13 @@ function RunOverview({ run, reload }: { run: Run; reload(): void }) {
     ['Git commit', commit ? <code key="commit">{commit}</code> : ''],
     ['Artifact URI', <code key="uri">{info.artifactUri}</code>],
   ]
-  if (parentId) overview.push(['Parent run', <a key="parent" href={buildHash(['experiments', info.experimentId, 'runs', parentId])}>{parentId}</a>])
+  if (parentId)
+    overview.push([
+      'Parent run',
+      <a key="parent" href={buildHash(['experiments', info.experimentId, 'runs', parentId])}>
+        {parentId}
+      </a>,
+    ])
   const childRuns = children.data?.runs ?? []
   return (
     <div className="run-overview">
@@ -90,14 +121,20 @@ function RunOverview({ run, reload }: { run: Run; reload(): void }) {
           <ul>
             {childRuns.map((child) => (
               <li key={child.info.runId}>
-                <a href={buildHash(['experiments', child.info.experimentId, 'runs', child.info.runId])}>{child.info.runName}</a>
+                <a href={buildHash(['experiments', child.info.experimentId, 'runs', child.info.runId])}>
+                  {child.info.runName}
+                </a>
               </li>
             ))}
           </ul>
         </Section>
       ) : null}
       <Section title={`Parameters (${run.data.params.length})`}>
-        <KeyValueTable entries={[...run.data.params].sort((a, b) => a.key.localeCompare(b.key)).map((param) => [param.key, param.value])} />
+        <KeyValueTable
+          entries={[...run.data.params]
+            .sort((a, b) => a.key.localeCompare(b.key))
+            .map((param) => [param.key, param.value])}
+        />
       </Section>
       <Section title={`Metrics (${run.data.metrics.length})`}>
         {run.data.metrics.length === 0 ? (
@@ -117,7 +154,14 @@ function RunOverview({ run, reload }: { run: Run; reload(): void }) {
                 .map((metric) => (
                   <tr key={metric.key}>
                     <th scope="row">
-                      <a href={buildHash(['experiments', info.experimentId, 'runs', info.runId], { tab: 'charts', metrics: metric.key })}>{metric.key}</a>
+                      <a
+                        href={buildHash(['experiments', info.experimentId, 'runs', info.runId], {
+                          tab: 'charts',
+                          metrics: metric.key,
+                        })}
+                      >
+                        {metric.key}
+                      </a>
                     </th>
                     <td className="number">{formatNumber(metric.value)}</td>
                     <td className="number">{String(metric.step)}</td>
@@ -131,7 +175,12 @@ function RunOverview({ run, reload }: { run: Run; reload(): void }) {
         title="Tags"
         actions={
           <label>
-            <input type="checkbox" checked={showSystem} onChange={(event) => setShowSystem(event.target.checked)} /> show mlflow.* tags
+            <input
+              type="checkbox"
+              checked={showSystem}
+              onChange={(event) => setShowSystem(event.target.checked)}
+            />{' '}
+            show mlflow.* tags
           </label>
         }
       >
@@ -213,7 +262,11 @@ function Description({ run, reload }: { run: Run; reload(): void }) {
       }
     >
       {draft === undefined ? (
-        note ? <SafeMarkdown text={note} /> : <p className="muted">No description.</p>
+        note ? (
+          <SafeMarkdown text={note} />
+        ) : (
+          <p className="muted">No description.</p>
+        )
       ) : (
         <form
           onSubmit={(event) => {
@@ -227,7 +280,12 @@ function Description({ run, reload }: { run: Run; reload(): void }) {
               .catch((caught: unknown) => setError(errorMessage(caught)))
           }}
         >
-          <textarea aria-label="Description (Markdown)" rows={6} value={draft} onChange={(event) => setDraft(event.target.value)} />
+          <textarea
+            aria-label="Description (Markdown)"
+            rows={6}
+            value={draft}
+            onChange={(event) => setDraft(event.target.value)}
+          />
           <div>
             <button type="submit">Save</button>
             <button type="button" onClick={() => setDraft(undefined)}>
@@ -246,7 +304,14 @@ function RunCharts({ run, query }: { run: Run; query: URLSearchParams }) {
   const keys = run.data.metrics.map((metric) => metric.key).sort()
   const chosen = readList(query, 'metrics').filter((key) => keys.includes(key))
   const shown = chosen.length > 0 ? chosen : keys.slice(0, 8)
-  const runs = [{ runId: run.info.runId, name: run.info.runName, startTime: run.info.startTime, running: run.info.status === 'RUNNING' }]
+  const runs = [
+    {
+      runId: run.info.runId,
+      name: run.info.runName,
+      startTime: run.info.startTime,
+      running: run.info.status === 'RUNNING',
+    },
+  ]
   return (
     <div>
       <ChartControls settings={settings} />
@@ -257,7 +322,13 @@ function RunCharts({ run, query }: { run: Run; query: URLSearchParams }) {
             <input
               type="checkbox"
               checked={shown.includes(key)}
-              onChange={() => updateQuery({ metrics: writeList(shown.includes(key) ? shown.filter((item) => item !== key) : [...shown, key]) })}
+              onChange={() =>
+                updateQuery({
+                  metrics: writeList(
+                    shown.includes(key) ? shown.filter((item) => item !== key) : [...shown, key],
+                  ),
+                })
+              }
             />{' '}
             {key}
           </label>

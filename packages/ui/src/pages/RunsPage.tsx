@@ -1,13 +1,17 @@
+// biome-ignore-all lint/a11y/useSemanticElements: a virtualised ARIA grid; rows are absolutely positioned divs, which <table> rows cannot be
+// biome-ignore-all lint/a11y/useFocusableInteractive: the grid's row group is the one focus stop; arrow keys move the active row
+// biome-ignore-all lint/a11y/noNoninteractiveTabindex: the row group takes arrow keys, Enter and Space
+// biome-ignore-all lint/a11y/noStaticElementInteractions: the row group takes arrow keys, Enter and Space
 import type { Experiment, ViewType } from '@cairn/core'
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { type KeyboardEvent, useMemo, useRef, useState } from 'react'
-import { ErrorBanner, useLoad } from '../components/common.js'
+import { type KeyboardEvent, memo, useCallback, useMemo, useRef, useState } from 'react'
 import { ColumnPicker } from '../components/ColumnPicker.js'
+import { ErrorBanner, useLoad } from '../components/common.js'
 import { FilterBox } from '../components/FilterBox.js'
 import { useClient } from '../lib/client.js'
 import { filterIdentifiers } from '../lib/filter-autocomplete.js'
 import { errorMessage, formatDuration, formatNumber, formatTime } from '../lib/format.js'
-import { buildHash, navigate, readList, updateQuery, writeList } from '../lib/router.js'
+import { buildHash, navigate, splitList, updateQuery, writeList } from '../lib/router.js'
 import {
   type Aggregate,
   buildRows,
@@ -22,7 +26,13 @@ import {
 import { useRuns } from '../lib/use-runs.js'
 
 const ROW_HEIGHT = 30
-const DEFAULT_ATTRIBUTES = ['attributes.run_name', 'attributes.status', 'attributes.start_time', 'attributes.duration', 'attributes.user_id']
+const DEFAULT_ATTRIBUTES = [
+  'attributes.run_name',
+  'attributes.status',
+  'attributes.start_time',
+  'attributes.duration',
+  'attributes.user_id',
+]
 const VIEW_TYPES: Record<string, ViewType> = { active: 'ACTIVE_ONLY', deleted: 'DELETED_ONLY', all: 'ALL' }
 
 function columnWidth(column: string): number {
@@ -35,30 +45,49 @@ export function RunsPage({ experimentIds, query }: { experimentIds: string[]; qu
   const filter = query.get('filter') ?? ''
   const view = query.get('view') ?? 'active'
   const [version, setVersion] = useState(0)
-  const { records, loading, error } = useRuns(experimentIds, filter, VIEW_TYPES[view] ?? 'ACTIVE_ONLY', version)
+  const { records, loading, error } = useRuns(
+    experimentIds,
+    filter,
+    VIEW_TYPES[view] ?? 'ACTIVE_ONLY',
+    version,
+  )
   const experiments = useLoad(
     () => Promise.all(experimentIds.map((id) => client.getExperiment(id).catch(() => undefined))),
     [experimentIds.join(',')],
   )
-  const names = new Map<string, string>(
-    (experiments.data ?? []).filter((item): item is Experiment => item !== undefined).map((item) => [item.experimentId, item.name]),
+  const names = useMemo(
+    () =>
+      new Map<string, string>(
+        (experiments.data ?? [])
+          .filter((item): item is Experiment => item !== undefined)
+          .map((item) => [item.experimentId, item.name]),
+      ),
+    [experiments.data],
   )
 
   const keys = useMemo(() => collectKeys(records), [records])
   const identifiers = useMemo(() => filterIdentifiers(keys), [keys])
-  const chosen = readList(query, 'cols')
+  const colsParam = query.get('cols')
   const columns = useMemo(() => {
+    const chosen = splitList(colsParam)
     if (chosen.length > 0) return chosen
-    const base = experimentIds.length > 1 ? [...DEFAULT_ATTRIBUTES, 'attributes.experiment_id'] : DEFAULT_ATTRIBUTES
-    return [...base, ...keys.metrics.slice(0, 6).map((key) => `metrics.${key}`), ...keys.params.slice(0, 6).map((key) => `params.${key}`)]
-  }, [chosen.join(','), keys, experimentIds.length])
+    const base =
+      experimentIds.length > 1 ? [...DEFAULT_ATTRIBUTES, 'attributes.experiment_id'] : DEFAULT_ATTRIBUTES
+    return [
+      ...base,
+      ...keys.metrics.slice(0, 6).map((key) => `metrics.${key}`),
+      ...keys.params.slice(0, 6).map((key) => `params.${key}`),
+    ]
+  }, [colsParam, keys, experimentIds.length])
   const sortColumn = query.get('sort') ?? undefined
   const descending = query.get('desc') === '1'
   const groupBy = query.get('group') ?? undefined
   const tree = query.get('tree') !== '0'
-  const folded = useMemo(() => new Set(readList(query, 'fold')), [query.get('fold')])
-  const selected = useMemo(() => new Set(readList(query, 'sel')), [query.get('sel')])
-  const metricColumns = columns.filter((column) => column.startsWith('metrics.'))
+  const foldParam = query.get('fold')
+  const selParam = query.get('sel')
+  const folded = useMemo(() => new Set(splitList(foldParam)), [foldParam])
+  const selected = useMemo(() => new Set(splitList(selParam)), [selParam])
+  const metricColumns = useMemo(() => columns.filter((column) => column.startsWith('metrics.')), [columns])
 
   const rows = useMemo(
     () =>
@@ -69,7 +98,7 @@ export function RunsPage({ experimentIds, query }: { experimentIds: string[]; qu
         folded,
         aggregateColumns: metricColumns,
       }),
-    [records, sortColumn, descending, groupBy, tree, folded, metricColumns.join(',')],
+    [records, sortColumn, descending, groupBy, tree, folded, metricColumns],
   )
 
   const scroller = useRef<HTMLDivElement>(null)
@@ -85,22 +114,30 @@ export function RunsPage({ experimentIds, query }: { experimentIds: string[]; qu
 
   const setSort = (column: string) => {
     if (sortColumn === column) updateQuery({ desc: descending ? undefined : '1' })
-    else updateQuery({ sort: column, desc: column.startsWith('metrics.') || column === 'attributes.start_time' ? '1' : undefined })
+    else
+      updateQuery({
+        sort: column,
+        desc: column.startsWith('metrics.') || column === 'attributes.start_time' ? '1' : undefined,
+      })
   }
-  const toggleFold = (key: string) => {
-    const next = new Set(folded)
+  // Stable callbacks (reading the latest sets through refs) so memoised rows do not re-render on scroll.
+  const latest = useRef({ folded, selected })
+  latest.current = { folded, selected }
+  const toggleFold = useCallback((key: string) => {
+    const next = new Set(latest.current.folded)
     if (next.has(key)) next.delete(key)
     else next.add(key)
     updateQuery({ fold: writeList([...next]) })
-  }
-  const toggleSelected = (id: string) => {
-    const next = new Set(selected)
+  }, [])
+  const toggleSelected = useCallback((id: string) => {
+    const next = new Set(latest.current.selected)
     if (next.has(id)) next.delete(id)
     else next.add(id)
     updateQuery({ sel: writeList([...next]) })
-  }
+  }, [])
   const allSelected = records.length > 0 && records.every((record) => selected.has(record.id))
-  const runLink = (record: RunRecord) => buildHash(['experiments', record.run.info.experimentId, 'runs', record.id])
+  const runLink = (record: RunRecord) =>
+    buildHash(['experiments', record.run.info.experimentId, 'runs', record.id])
 
   const act = async (work: (runId: string) => Promise<void>) => {
     try {
@@ -154,29 +191,52 @@ export function RunsPage({ experimentIds, query }: { experimentIds: string[]; qu
         serverError={error ? errorMessage(error) : undefined}
       />
       <div className="toolbar" role="toolbar" aria-label="Run table options">
-        <ColumnPicker keys={keys} columns={columns} onChange={(next) => updateQuery({ cols: writeList(next) })} />
+        <ColumnPicker
+          keys={keys}
+          columns={columns}
+          onChange={(next) => updateQuery({ cols: writeList(next) })}
+        />
         <label>
           Group by{' '}
-          <select value={groupBy ?? ''} onChange={(event) => updateQuery({ group: event.target.value || undefined, fold: undefined })}>
+          <select
+            value={groupBy ?? ''}
+            onChange={(event) => updateQuery({ group: event.target.value || undefined, fold: undefined })}
+          >
             <option value="">none</option>
             {keys.params.map((key) => (
               <option key={`p-${key}`} value={`params.${key}`}>
                 params.{key}
               </option>
             ))}
-            {keys.tags.filter((key) => !key.startsWith('mlflow.')).map((key) => (
-              <option key={`t-${key}`} value={`tags.${key}`}>
-                tags.{key}
-              </option>
-            ))}
+            {keys.tags
+              .filter((key) => !key.startsWith('mlflow.'))
+              .map((key) => (
+                <option key={`t-${key}`} value={`tags.${key}`}>
+                  tags.{key}
+                </option>
+              ))}
           </select>
         </label>
         <label>
-          <input type="checkbox" checked={tree} onChange={(event) => updateQuery({ tree: event.target.checked ? undefined : '0' })} /> Nest child runs
+          <input
+            type="checkbox"
+            checked={tree}
+            onChange={(event) => updateQuery({ tree: event.target.checked ? undefined : '0' })}
+          />{' '}
+          Nest child runs
         </label>
         <label>
           Show{' '}
-          <select value={view} onChange={(event) => updateQuery({ view: event.target.value === 'active' ? undefined : event.target.value, sel: undefined })}>
+          <select
+            aria-label="Show runs"
+            value={view}
+            onChange={(event) =>
+              updateQuery({
+                view: event.target.value === 'active' ? undefined : event.target.value,
+                sel: undefined,
+              })
+            }
+          >
             <option value="active">active runs</option>
             <option value="deleted">deleted runs</option>
             <option value="all">all runs</option>
@@ -187,31 +247,57 @@ export function RunsPage({ experimentIds, query }: { experimentIds: string[]; qu
         <button
           type="button"
           disabled={selected.size < 2}
-          onClick={() => navigate(buildHash(['compare'], { runs: writeList([...selected]), experiments: experimentIds.join(',') }))}
+          onClick={() =>
+            navigate(
+              buildHash(['compare'], {
+                runs: writeList([...selected]),
+                experiments: experimentIds.join(','),
+              }),
+            )
+          }
         >
           Compare
         </button>
         {view !== 'active' ? (
-          <button type="button" disabled={selected.size === 0} onClick={() => void act((runId) => client.restoreRun(runId))}>
+          <button
+            type="button"
+            disabled={selected.size === 0}
+            onClick={() => void act((runId) => client.restoreRun(runId))}
+          >
             Restore
           </button>
         ) : null}
         {view !== 'deleted' ? (
-          <button type="button" className="danger" disabled={selected.size === 0} onClick={() => void act((runId) => client.deleteRun(runId))}>
+          <button
+            type="button"
+            className="danger"
+            disabled={selected.size === 0}
+            onClick={() => void act((runId) => client.deleteRun(runId))}
+          >
             Delete
           </button>
         ) : null}
       </div>
       <ErrorBanner error={actionError} />
       <div className="grid-scroller" ref={scroller} data-testid="runs-grid-scroller">
-        <div className="grid" role="grid" aria-rowcount={rows.length + 1} aria-label="Runs" style={{ width: totalWidth }}>
+        <div
+          className="grid"
+          role="grid"
+          aria-rowcount={rows.length + 1}
+          aria-label="Runs"
+          style={{ width: totalWidth }}
+        >
           <div className="grid-row grid-head" role="row">
             <div className="grid-cell check" role="columnheader">
               <input
                 type="checkbox"
                 aria-label="Select all runs"
                 checked={allSelected}
-                onChange={() => updateQuery({ sel: allSelected ? undefined : writeList(records.map((record) => record.id)) })}
+                onChange={() =>
+                  updateQuery({
+                    sel: allSelected ? undefined : writeList(records.map((record) => record.id)),
+                  })
+                }
               />
             </div>
             {columns.map((column) => (
@@ -229,9 +315,9 @@ export function RunsPage({ experimentIds, query }: { experimentIds: string[]; qu
               </div>
             ))}
           </div>
-          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: the grid body takes arrow keys */}
           <div
             className="grid-body"
+            role="rowgroup"
             tabIndex={0}
             onKeyDown={onGridKey}
             aria-label="Run rows (arrow keys move, Enter opens, Space selects)"
@@ -254,10 +340,9 @@ export function RunsPage({ experimentIds, query }: { experimentIds: string[]; qu
                       row={row}
                       columns={columns}
                       names={names}
-                      link={runLink(row.record)}
                       selected={selected.has(row.record.id)}
-                      onSelect={() => toggleSelected(row.record.id)}
-                      onFold={() => toggleFold(row.record.id)}
+                      onSelect={toggleSelected}
+                      onFold={toggleFold}
                     />
                   )}
                 </div>
@@ -280,32 +365,50 @@ function displayValue(column: string, value: CellValue, names: Map<string, strin
   return value
 }
 
-function RunCells(props: {
+const RunCells = memo(function RunCells(props: {
   row: Extract<DisplayRow, { kind: 'run' }>
   columns: string[]
   names: Map<string, string>
-  link: string
   selected: boolean
-  onSelect(): void
-  onFold(): void
+  onSelect(runId: string): void
+  onFold(runId: string): void
 }) {
   const { row, columns } = props
+  const runId = row.record.id
+  const link = buildHash(['experiments', row.record.run.info.experimentId, 'runs', runId])
   return (
     <>
       <div className="grid-cell check" role="gridcell">
-        <input type="checkbox" aria-label={`Select run ${row.record.run.info.runName}`} checked={props.selected} onChange={props.onSelect} tabIndex={-1} />
+        <input
+          type="checkbox"
+          aria-label={`Select run ${row.record.run.info.runName}`}
+          checked={props.selected}
+          onChange={() => props.onSelect(runId)}
+          tabIndex={-1}
+        />
       </div>
       {columns.map((column) => {
         const value = cellValue(row.record, column)
         if (column === 'attributes.run_name') {
           return (
-            <div key={column} className="grid-cell name-cell" role="gridcell" style={{ width: columnWidth(column), paddingLeft: 6 + row.depth * 16 }}>
+            <div
+              key={column}
+              className="grid-cell name-cell"
+              role="gridcell"
+              style={{ width: columnWidth(column), paddingLeft: 6 + row.depth * 16 }}
+            >
               {row.childCount > 0 ? (
-                <button type="button" className="fold" onClick={props.onFold} aria-label={row.folded ? 'Show child runs' : 'Hide child runs'} tabIndex={-1}>
+                <button
+                  type="button"
+                  className="fold"
+                  onClick={() => props.onFold(runId)}
+                  aria-label={row.folded ? 'Show child runs' : 'Hide child runs'}
+                  tabIndex={-1}
+                >
                   {row.folded ? '▸' : '▾'}
                 </button>
               ) : null}
-              <a href={props.link} tabIndex={-1}>
+              <a href={link} tabIndex={-1}>
                 {String(value ?? '')}
               </a>
               {row.childCount > 0 ? <span className="muted"> ({row.childCount})</span> : null}
@@ -315,31 +418,53 @@ function RunCells(props: {
         const text = displayValue(column, value, props.names)
         const [kind] = splitColumn(column)
         return (
-          <div key={column} className={`grid-cell${kind === 'metrics' ? ' number' : ''}${column === 'attributes.status' ? ` status-${String(value).toLowerCase()}` : ''}`} role="gridcell" style={{ width: columnWidth(column) }} title={text}>
+          <div
+            key={column}
+            className={`grid-cell${kind === 'metrics' ? ' number' : ''}${column === 'attributes.status' ? ` status-${String(value).toLowerCase()}` : ''}`}
+            role="gridcell"
+            style={{ width: columnWidth(column) }}
+            title={text}
+          >
             {text}
           </div>
         )
       })}
     </>
   )
-}
+})
 
 function formatAggregate(aggregate: Aggregate | undefined): string {
   if (!aggregate) return ''
   return `${formatNumber(aggregate.min)} / ${formatNumber(aggregate.mean)} / ${formatNumber(aggregate.max)}`
 }
 
-function GroupCells(props: { row: Extract<DisplayRow, { kind: 'group' }>; columns: string[]; onToggle(): void }) {
+function GroupCells(props: {
+  row: Extract<DisplayRow, { kind: 'group' }>
+  columns: string[]
+  onToggle(): void
+}) {
   const { row } = props
   return (
     <>
       <div className="grid-cell check" role="gridcell">
-        <button type="button" className="fold" onClick={props.onToggle} aria-label={row.folded ? 'Expand group' : 'Collapse group'} tabIndex={-1}>
+        <button
+          type="button"
+          className="fold"
+          onClick={props.onToggle}
+          aria-label={row.folded ? 'Expand group' : 'Collapse group'}
+          tabIndex={-1}
+        >
           {row.folded ? '▸' : '▾'}
         </button>
       </div>
       {props.columns.map((column, index) => (
-        <div key={column} className={`grid-cell${column.startsWith('metrics.') ? ' number' : ''}`} role="gridcell" style={{ width: columnWidth(column) }} title={column.startsWith('metrics.') ? 'min / mean / max' : undefined}>
+        <div
+          key={column}
+          className={`grid-cell${column.startsWith('metrics.') ? ' number' : ''}`}
+          role="gridcell"
+          style={{ width: columnWidth(column) }}
+          title={column.startsWith('metrics.') ? 'min / mean / max' : undefined}
+        >
           {index === 0 ? (
             <strong>
               {row.column} = {row.value === '' ? '(none)' : row.value} ({row.count})

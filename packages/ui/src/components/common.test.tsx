@@ -1,0 +1,24 @@
+// @vitest-environment happy-dom
+import { cleanup, render } from '@testing-library/react'
+import { afterEach, describe, expect, it } from 'vitest'
+import { SafeMarkdown } from './common.js'
+
+afterEach(cleanup)
+
+describe('SafeMarkdown', () => {
+  it('renders Markdown but never the HTML or script links written in it', () => {
+    const { container } = render(
+      <SafeMarkdown
+        text={
+          '# Title\n\n**bold** <img src=x onerror="alert(1)"> <b>raw</b>\n\n[click](javascript:alert(1)) [ok](https://example.com)'
+        }
+      />,
+    )
+    expect(container.querySelector('h1')?.textContent).toBe('Title')
+    expect(container.querySelector('strong')?.textContent).toBe('bold')
+    expect(container.querySelector('img')).toBeNull()
+    expect(container.querySelector('b')).toBeNull()
+    const links = [...container.querySelectorAll('a')].map((link) => link.getAttribute('href'))
+    expect(links).toEqual(['', 'https://example.com'])
+  })
+})
