@@ -91,14 +91,20 @@ async function newRun(base, name) {
 }
 
 /**
- * Upload and download through the proxy, each repetition next to a plain copy of the same file (fs.copyFile and a
- * stream copy), so page-cache and write-back state hit the baseline and the server alike.
+ * Upload and download through every server's proxy, each repetition next to a plain copy of the same file
+ * (fs.copyFile and a stream copy) and with the servers in alternating order, so page-cache, write-back and machine
+ * load hit the baselines and every server alike.
  */
-async function benchTransfers(server, source, work) {
-  const info = await newRun(server.baseUrl, `bench-transfer-${Date.now()}`)
-  const root = info.artifact_uri.replace(/^mlflow-artifacts:/, '').replace(/^\/+/, '')
-  const fileUrl = (i) => `${server.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${root}/big-${i}.bin`
-  const times = { copyFile: [], streamCopy: [], upload: [], download: [] }
+async function benchTransfers(servers, source, work) {
+  const times = { copyFile: [], streamCopy: [] }
+  const urls = {}
+  for (const server of servers) {
+    const info = await newRun(server.baseUrl, `bench-transfer-${Date.now()}`)
+    const root = info.artifact_uri.replace(/^mlflow-artifacts:/, '').replace(/^\/+/, '')
+    urls[server.name] = (i) => `${server.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${root}/big-${i}.bin`
+    times[`${server.name} upload`] = []
+    times[`${server.name} download`] = []
+  }
   for (let i = 0; i < REPEATS; i++) {
     const copy = path.join(work, `copy-${i}.bin`)
     times.copyFile.push(await timed(() => copyFile(source, copy)))
@@ -112,43 +118,39 @@ async function benchTransfers(server, source, work) {
       ),
     )
     await rm(copy)
-    times.upload.push(
-      await timed(async () => {
-        const response = await request(fileUrl(i), {
-          method: 'PUT',
-          body: createReadStream(source, { highWaterMark: CHUNK }),
-          headers: { 'content-length': String(SIZE), 'content-type': 'application/octet-stream' },
-        })
-        if (response.status !== 200) throw new Error(`upload: ${response.status} ${response.text}`)
-      }),
-    )
-    const target = path.join(work, `download-${server.name}-${i}.bin`)
-    times.download.push(
-      await timed(async () => {
-        const response = await request(fileUrl(i), {
-          sink: createWriteStream(target, { highWaterMark: CHUNK }),
-        })
-        if (response.status !== 200) throw new Error(`download: ${response.status}`)
-      }),
-    )
-    if ((await stat(target)).size !== SIZE) throw new Error('download: size mismatch')
-    await rm(target)
-    // Keeps the disk (and the page cache) from filling up with copies across repetitions.
-    await request(fileUrl(i), { method: 'DELETE' })
+    for (const server of i % 2 === 0 ? servers : [...servers].reverse()) {
+      const fileUrl = urls[server.name](i)
+      times[`${server.name} upload`].push(
+        await timed(async () => {
+          const response = await request(fileUrl, {
+            method: 'PUT',
+            body: createReadStream(source, { highWaterMark: CHUNK }),
+            headers: { 'content-length': String(SIZE), 'content-type': 'application/octet-stream' },
+          })
+          if (response.status !== 200) throw new Error(`upload: ${response.status} ${response.text}`)
+        }),
+      )
+      const target = path.join(work, `download-${server.name}-${i}.bin`)
+      times[`${server.name} download`].push(
+        await timed(async () => {
+          const response = await request(fileUrl, {
+            sink: createWriteStream(target, { highWaterMark: CHUNK }),
+          })
+          if (response.status !== 200) throw new Error(`download: ${response.status}`)
+        }),
+      )
+      if ((await stat(target)).size !== SIZE) throw new Error('download: size mismatch')
+      await rm(target)
+      // Keeps the disk (and the page cache) from filling up with copies across repetitions.
+      await request(fileUrl, { method: 'DELETE' })
+    }
   }
   const medians = {}
   for (const [name, list] of Object.entries(times)) {
     medians[name] = median(list)
-    log(
-      `  ${server.name} ${name}: median ${medians[name].toFixed(0)} ms of ${list.map((t) => t.toFixed(0)).join(', ')}`,
-    )
+    log(`  ${name}: median ${medians[name].toFixed(0)} ms of ${list.map((t) => t.toFixed(0)).join(', ')}`)
   }
-  return {
-    uploadMs: medians.upload,
-    downloadMs: medians.download,
-    copyFileMs: medians.copyFile,
-    streamCopyMs: medians.streamCopy,
-  }
+  return medians
 }
 
 async function benchListing(server) {
@@ -204,59 +206,76 @@ async function main() {
 
   const result = { sizeBytes: SIZE, repeats: REPEATS, files: FILES, node: process.version, servers: {} }
   const sampler = new RssSampler({ intervalMs: 50 })
-  for (const name of SERVERS) {
-    const dir = path.join(work, name)
-    mkdirSync(dir, { recursive: true })
-    const port = await freePort()
-    const destination = path.join(dir, 'artifacts')
-    const spec =
-      name === 'mlflow'
-        ? mlflowCommand({ repoRoot: REPO, dir, port, workers: 1 })
-        : cairnCommand({ cairnRoot: REPO, backendUri: `sqlite:///${path.join(dir, 'cairn.db')}`, port })
-    spec.args.push('--artifacts-destination', destination)
-    if (name === 'mlflow') {
-      if (!existsSync(spec.command)) {
-        log('no .venv/bin/mlflow: MLflow skipped')
-        continue
+  const servers = []
+  try {
+    for (const name of SERVERS) {
+      const dir = path.join(work, name)
+      mkdirSync(dir, { recursive: true })
+      const port = await freePort()
+      const destination = path.join(dir, 'artifacts')
+      const spec =
+        name === 'mlflow'
+          ? mlflowCommand({ repoRoot: REPO, dir, port, workers: 1 })
+          : cairnCommand({ cairnRoot: REPO, backendUri: `sqlite:///${path.join(dir, 'cairn.db')}`, port })
+      spec.args.push('--artifacts-destination', destination)
+      if (name === 'mlflow') {
+        if (!existsSync(spec.command)) {
+          log('no .venv/bin/mlflow: MLflow skipped')
+          continue
+        }
+        // Proxied artifacts: the default root must be mlflow-artifacts:/ (drop the bench's local root).
+        const at = spec.args.indexOf('--default-artifact-root')
+        spec.args.splice(at, 2, '--serve-artifacts')
       }
-      // Proxied artifacts: the default root must be mlflow-artifacts:/ (drop the bench's local root).
-      const at = spec.args.indexOf('--default-artifact-root')
-      spec.args.splice(at, 2, '--serve-artifacts')
+      log(`starting ${name}`)
+      const server = await startServer({ name, ...spec, cwd: dir })
+      server.destination = destination
+      servers.push(server)
+      sampler.track(name, server.pid)
     }
-    log(`starting ${name}`)
-    const server = await startServer({ name, ...spec, cwd: dir })
-    server.destination = destination
-    sampler.track(name, server.pid)
-    try {
-      sampler.label('idle')
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      sampler.label('transfer')
-      const transfers = await benchTransfers(server, source, work)
-      sampler.label('listing')
+    sampler.label('idle')
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    sampler.label('transfer')
+    const transfers = await benchTransfers(servers, source, work)
+    result.copyFileMs = transfers.copyFile
+    result.streamCopyMs = transfers.streamCopy
+    result.loadAverage = os.loadavg()
+    sampler.label('listing')
+    for (const server of servers) {
       const listing = await benchListing(server)
-      const rss = (await sampler.report())[name] ?? {}
-      result.servers[name] = {
-        ...transfers,
+      const uploadMs = transfers[`${server.name} upload`]
+      const downloadMs = transfers[`${server.name} download`]
+      result.servers[server.name] = {
+        uploadMs,
+        downloadMs,
         ...listing,
-        uploadMBps: mbPerSecond(SIZE, transfers.uploadMs),
-        downloadMBps: mbPerSecond(SIZE, transfers.downloadMs),
-        idleRssMB: (rss.idle?.maxKb ?? 0) / 1024,
-        transferPeakRssMB: (rss.transfer?.maxKb ?? 0) / 1024,
+        uploadMBps: mbPerSecond(SIZE, uploadMs),
+        downloadMBps: mbPerSecond(SIZE, downloadMs),
       }
-    } finally {
-      sampler.untrack(name)
+    }
+    const rss = await sampler.report()
+    for (const server of servers) {
+      Object.assign(result.servers[server.name], {
+        idleRssMB: (rss[server.name]?.idle?.maxKb ?? 0) / 1024,
+        transferPeakRssMB: (rss[server.name]?.transfer?.maxKb ?? 0) / 1024,
+      })
+    }
+  } finally {
+    for (const server of servers) {
+      sampler.untrack(server.name)
       await server.stop()
       server.client.close()
     }
   }
 
-  const lines = [`file ${SIZE / 1024 / 1024} MiB, medians of ${REPEATS}`]
+  const lines = [
+    `file ${SIZE / 1024 / 1024} MiB, medians of ${REPEATS}, load average ${result.loadAverage.map((load) => load.toFixed(1)).join(' ')}`,
+    `plain copy beside the transfers: fs.copyFile ${mbPerSecond(SIZE, result.copyFileMs).toFixed(0)} MB/s, stream copy ${mbPerSecond(SIZE, result.streamCopyMs).toFixed(0)} MB/s`,
+  ]
   for (const [name, figures] of Object.entries(result.servers)) {
     lines.push(
-      `${name}: upload ${figures.uploadMBps.toFixed(0)} MB/s, download ${figures.downloadMBps.toFixed(0)} MB/s ` +
-        `(beside it: fs.copyFile ${mbPerSecond(SIZE, figures.copyFileMs).toFixed(0)} MB/s, stream copy ${mbPerSecond(SIZE, figures.streamCopyMs).toFixed(0)} MB/s; ` +
-        `upload ${((figures.streamCopyMs / figures.uploadMs) * 100).toFixed(0)}% / ${((figures.copyFileMs / figures.uploadMs) * 100).toFixed(0)}%, ` +
-        `download ${((figures.streamCopyMs / figures.downloadMs) * 100).toFixed(0)}% / ${((figures.copyFileMs / figures.downloadMs) * 100).toFixed(0)}% of stream copy / copyFile), ` +
+      `${name}: upload ${figures.uploadMBps.toFixed(0)} MB/s (${((result.streamCopyMs / figures.uploadMs) * 100).toFixed(0)}% of stream copy, ${((result.copyFileMs / figures.uploadMs) * 100).toFixed(0)}% of copyFile), ` +
+        `download ${figures.downloadMBps.toFixed(0)} MB/s (${((result.streamCopyMs / figures.downloadMs) * 100).toFixed(0)}%, ${((result.copyFileMs / figures.downloadMs) * 100).toFixed(0)}%), ` +
         `list ${FILES} ${figures.listAllMs.toFixed(0)} ms${figures.listPageMs ? `, per page of ${PAGE_SIZE} ${figures.listPageMs.toFixed(1)} ms` : ''}, ` +
         `RSS idle ${figures.idleRssMB.toFixed(0)} MB, peak during transfers ${figures.transferPeakRssMB.toFixed(0)} MB`,
     )

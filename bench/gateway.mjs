@@ -48,7 +48,7 @@ function parseArgs(argv) {
   return options
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 })
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1024, noDelay: true })
 
 /** One POST; resolves with [latency ms, status]. */
 function post(url, body, timeoutMs = 30_000) {
@@ -321,6 +321,9 @@ async function main() {
       }
     }
 
+    const upstreamClient = await compareUpstreamClients(targets[0].url, body, 3000)
+    process.stderr.write(`upstream client: ${JSON.stringify(upstreamClient)}\n`)
+
     const throughput = {}
     for (const [name, url, payload] of [
       ['direct', targets[0].url, body],
@@ -356,6 +359,7 @@ async function main() {
           ? { latency: summarizeLatency(lowLatency), added: addedLatency(targets, lowLatency) }
           : undefined,
       throughput,
+      upstreamClient,
     }
     mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true })
     const file = path.join(ROOT, 'bench/results', `gateway-${summary.date.replace(/[:.]/g, '-')}.json`)
@@ -367,6 +371,45 @@ async function main() {
     agent.destroy()
     rmSync(directory, { recursive: true, force: true })
   }
+}
+
+/**
+ * The gateway's own choice of HTTP client for provider calls: sequential calls to the fake provider with
+ * node:http (keep-alive agent, what the gateway uses) and with the global fetch (undici), median of 3 rounds.
+ */
+async function compareUpstreamClients(url, body, count) {
+  const viaHttp = () => post(url, body).then(([latency]) => latency)
+  const viaFetch = async () => {
+    const started = performance.now()
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    })
+    await response.text()
+    return performance.now() - started
+  }
+  const result = {}
+  for (const [name, call] of [
+    ['node:http', viaHttp],
+    ['fetch', viaFetch],
+  ]) {
+    const rounds = []
+    for (let round = 0; round < 3; round++) {
+      const latencies = []
+      for (let index = 0; index < count; index++) latencies.push(await call())
+      latencies.sort((a, b) => a - b)
+      rounds.push({
+        p50: percentile(latencies, 50),
+        mean: latencies.reduce((sum, value) => sum + value, 0) / latencies.length,
+      })
+    }
+    result[name] = {
+      p50: median(rounds.map((round) => round.p50)),
+      mean: median(rounds.map((round) => round.mean)),
+    }
+  }
+  return result
 }
 
 /** Per run, each gateway's percentile minus the direct call's; the median over runs. */
@@ -437,6 +480,17 @@ function renderMarkdown(summary) {
   )
   for (const [name, result] of Object.entries(summary.throughput))
     lines.push(`| ${name} | ${result.perSecond.toFixed(0)} | ${result.errors} |`)
+  if (summary.upstreamClient)
+    lines.push(
+      '',
+      'Provider-call client (sequential calls to the fake provider, median of 3 × 3000):',
+      '',
+      '| client | p50 ms | mean ms |',
+      '|---|---:|---:|',
+      ...Object.entries(summary.upstreamClient).map(
+        ([name, result]) => `| ${name} | ${result.p50.toFixed(3)} | ${result.mean.toFixed(3)} |`,
+      ),
+    )
   return `${lines.join('\n')}\n`
 }
 

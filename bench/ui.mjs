@@ -371,6 +371,7 @@ async function main() {
   })
   const report = {
     date: new Date().toISOString(),
+    loadAverageAtStart: os.loadavg(),
     reps: REPS,
     tableRuns: TABLE_RUNS,
     keys: KEYS,

@@ -175,3 +175,15 @@ def test_webhooks_created_with_client_are_delivered_signed(client, unique, recei
             client.create_webhook(name="bad", url="file:///etc/passwd", events=[WebhookEvent("model_version", "created")])
     finally:
         client.delete_webhook(webhook.webhook_id)
+
+
+def test_prompts_live_in_the_registry_but_stay_out_of_model_search(fluent, client, unique):
+    name = unique("prompt").replace("-", "_")
+    fluent.genai.register_prompt(name=name, template="Hello {{name}}!", commit_message="first")
+    fluent.genai.register_prompt(name=name, template="Hi {{name}}!")
+    fluent.genai.set_prompt_alias(name, alias="prod", version=1)
+    assert fluent.genai.load_prompt(f"prompts:/{name}@prod").format(name="x") == "Hello x!"
+    assert fluent.genai.load_prompt(f"prompts:/{name}/2").template == "Hi {{name}}!"
+    assert name in [prompt.name for prompt in fluent.genai.search_prompts(filter_string=f"name = '{name}'")]
+    assert client.search_registered_models(filter_string=f"name = '{name}'") == []
+    assert client.search_model_versions(filter_string=f"name = '{name}'") == []

@@ -235,10 +235,17 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     await client.artifacts.logText(runId, 'name,score\nalpha,1\n"b, quoted",2\n', 'data/scores.csv')
     await client.artifacts.logText(
       runId,
-      '<h1 id="inside">Report</h1><script>try { parent.__escaped = 1 } catch {}</script>',
+      '<h1 id="inside">Report</h1><script>try { parent.__escaped = 1 } catch {}' +
+        "fetch('/api/2.0/mlflow/experiments/search?max_results=1', { mode: 'no-cors' }).then(" +
+        "() => { document.body.dataset.network = 'open' }, () => { document.body.dataset.network = 'blocked' })</script>',
       'report.html',
     )
     await client.artifacts.logImage(runId, PIXEL_PNG, 'plots/pixel.png')
+    await client.artifacts.logText(
+      runId,
+      '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2" onload="top.__svgRan = 1"></svg>',
+      'plots/shape.svg',
+    )
     await client.artifacts.logText(
       runId,
       'artifact_path: model\nflavors:\n  python_function:\n    loader_module: m\n',
@@ -260,10 +267,24 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     await page.getByRole('button', { name: /pixel\.png/ }).click()
     const image = page.getByRole('img', { name: 'pixel.png' })
     await expect.poll(() => image.evaluate((element) => (element as HTMLImageElement).naturalWidth)).toBe(1)
+    const download = page.getByRole('link', { name: /Download/ })
+    expect(
+      await download.evaluate(async (link) => (await (await fetch((link as HTMLAnchorElement).href)).blob()).type),
+    ).toBe('image/png')
+    await page.getByRole('button', { name: /shape\.svg/ }).click()
+    const svg = page.getByRole('img', { name: 'shape.svg' })
+    await expect.poll(() => svg.evaluate((element) => (element as HTMLImageElement).naturalWidth)).toBe(2)
+    expect(await svg.getAttribute('src')).toMatch(/^data:image\/svg\+xml/)
+    expect(
+      await download.evaluate(async (link) => (await (await fetch((link as HTMLAnchorElement).href)).blob()).type),
+    ).toBe('application/octet-stream')
+    expect(await page.evaluate(() => (window as { __svgRan?: number }).__svgRan)).toBeUndefined()
     await page.getByRole('button', { name: /report\.html/ }).click()
     const frame = page.locator('iframe.preview-frame')
     expect(await frame.getAttribute('sandbox')).toBe('allow-scripts')
     await page.frameLocator('iframe.preview-frame').locator('#inside').waitFor()
+    // The report's script ran, but its request to the tracking API was refused by the frame's policy.
+    await page.frameLocator('iframe.preview-frame').locator('body[data-network="blocked"]').waitFor()
     expect(await page.evaluate(() => (window as { __escaped?: number }).__escaped)).toBeUndefined()
     expect(await page.getByRole('link', { name: /Download/ }).getAttribute('download')).toBe('report.html')
     await shot('artifacts')
@@ -281,7 +302,15 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     const model = await client.registry.getRegisteredModel('e2e-model')
     expect(model.aliases).toContainEqual({ alias: 'champion', version: '1' })
     await shot('model')
+    await open('#/models?q=E2E-MOD')
+    await page.getByRole('link', { name: 'e2e-model' }).waitFor()
+    await open('#/models?q=nothing-like-this')
+    await page.getByText('No registered models.').waitFor()
     await open('#/models/e2e-model/versions/1')
+    await page.getByRole('combobox', { name: 'Stage' }).selectOption('Staging')
+    await expect
+      .poll(async () => (await client.registry.getModelVersion('e2e-model', '1')).currentStage)
+      .toBe('Staging')
     await page.getByRole('link', { name: 'trial-02' }).waitFor()
     await page.getByRole('link', { name: /Browse the run's artifacts/ }).click()
     await page.getByRole('tab', { name: 'Artifacts', selected: true }).waitFor()

@@ -13,7 +13,7 @@ import { type S3rverProcess, startS3rverProcess } from './helpers/s3rver.mjs'
 
 const ENABLED = process.env.CAIRN_LARGE_TESTS === '1'
 const SIZE = Number(process.env.CAIRN_LARGE_ARTIFACT_MB ?? 2048) * 1024 * 1024
-const RSS_LIMIT = 150 * 1024 * 1024
+const RSS_LIMIT = 150_000_000
 const BLOCK = randomBytes(1024 * 1024)
 
 /** `size` bytes of a repeated random block, streamed (the test holds 1 MiB whatever the size). */

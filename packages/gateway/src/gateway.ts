@@ -176,7 +176,7 @@ export class Gateway {
       if (this.requiresApiKey) throw new MlflowError('UNAUTHENTICATED', 'The gateway API key is not valid')
       return anonymous
     }
-    return { keyId: known.keyId, keyLimits: known.keyLimits, address, allowed: known.endpoints } as Caller
+    return { keyId: known.keyId, keyLimits: known.keyLimits, address, allowedEndpoints: known.endpoints }
   }
 
   async #findStoreKey(hash: string): Promise<(Caller & { endpoints: string[] }) | undefined> {
@@ -229,7 +229,7 @@ export class Gateway {
   }
 
   async #admit(name: string, candidates: EndpointConfig[], options: InvokeOptions): Promise<void> {
-    const allowed = (options.caller as Caller & { allowed?: string[] }).allowed
+    const allowed = options.caller.allowedEndpoints
     if (allowed && allowed.length > 0 && !allowed.includes(name))
       throw new MlflowError('PERMISSION_DENIED', `The API key may not call endpoint '${name}'`)
     const primary = candidates[0]!

@@ -43,7 +43,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
             logger.error(`cairn gateway: kept the running config: ${gateway.redact(error.message)}`),
         })
   const server = http.createServer(
-    { keepAliveTimeout: 65_000 },
+    { keepAliveTimeout: 65_000, noDelay: true },
     createNodeHandler(() => gateway),
   )
   server.headersTimeout = 66_000

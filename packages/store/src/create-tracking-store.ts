@@ -25,7 +25,7 @@ export async function createTrackingStore(
     await prepareSchema(db, redactUri(uri))
     const store = new SqlTrackingStore(db, options.defaultArtifactRoot)
     await store.ensureDefaultExperiment()
-    DATABASES.set(store, db)
+    Object.defineProperty(store, DATABASE, { value: db })
     return store
   } catch (error) {
     await db.close().catch(() => {})
@@ -43,9 +43,12 @@ export async function migrateToLatest(uri: string): Promise<string[]> {
   }
 }
 
-/** The database behind each store `createTrackingStore` opened, so the registry can share it. */
-const DATABASES = new WeakMap<TrackingStore, SqlDatabase>()
-const REGISTRIES = new WeakMap<TrackingStore, RegistryStore>()
+/**
+ * The database behind a store `createTrackingStore` opened, so the registry can share it. A property (not a
+ * map keyed by the object) so that wrappers such as a `Proxy` of the store still lead to it.
+ */
+const DATABASE = Symbol('cairn.store.database')
+const REGISTRIES = new WeakMap<SqlDatabase, RegistryStore>()
 
 /**
  * The model registry (registered models, versions, logged models, webhooks) on the same database and
@@ -56,12 +59,12 @@ const REGISTRIES = new WeakMap<TrackingStore, RegistryStore>()
  * const registry = registryStoreOf(tracking)
  */
 export function registryStoreOf(store: TrackingStore): RegistryStore {
-  const existing = REGISTRIES.get(store)
-  if (existing) return existing
-  const db = DATABASES.get(store)
+  const db = (store as unknown as Record<symbol, SqlDatabase | undefined>)[DATABASE]
   if (!db) throw new Error('registryStoreOf: the tracking store was not opened by createTrackingStore')
+  const existing = REGISTRIES.get(db)
+  if (existing) return existing
   const registry = new SqlRegistryStore(db)
-  REGISTRIES.set(store, registry)
+  REGISTRIES.set(db, registry)
   return registry
 }
 

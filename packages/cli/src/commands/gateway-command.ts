@@ -1,3 +1,4 @@
+import { MlflowError } from '@cairn/core'
 import { GatewayConfigError, startGateway } from '@cairn/gateway'
 import { GatewayClient } from '@cairn/sdk'
 import { openGatewayStore } from '@cairn/store'
@@ -54,11 +55,8 @@ export function gatewayCommand(): Command {
           })
         } catch (error) {
           await store?.close()
-          if (error instanceof GatewayConfigError) {
-            process.stderr.write(`Error: ${error.message}\n`)
-            process.exitCode = 1
-            return
-          }
+          if (error instanceof GatewayConfigError)
+            throw new MlflowError('INVALID_PARAMETER_VALUE', error.message)
           throw error
         }
         process.stderr.write(

@@ -6,10 +6,28 @@ export interface SseEvent {
   data: string
 }
 
+/**
+ * The chunks of a response body. Stopping early (the provider's final event came before the body's end) does not
+ * destroy the body: the rest is drained so that the keep-alive socket goes back to the agent; a body that does not
+ * end within a second is destroyed. Cancelling a call is the request's abort signal's job.
+ */
+async function* readChunks(body: Readable): AsyncGenerator<Buffer> {
+  try {
+    yield* body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>
+  } finally {
+    if (!body.readableEnded && !body.destroyed) {
+      const timer = setTimeout(() => body.destroy(), 1000)
+      timer.unref()
+      body.once('end', () => clearTimeout(timer))
+      body.resume()
+    }
+  }
+}
+
 async function* decodeText(body: Readable, provider: string): AsyncGenerator<string> {
   const decoder = new TextDecoder()
   try {
-    for await (const chunk of body) yield decoder.decode(chunk as Buffer, { stream: true })
+    for await (const chunk of readChunks(body)) yield decoder.decode(chunk, { stream: true })
   } catch (error) {
     if (error instanceof UpstreamError) throw error
     throw new UpstreamError('stream-dropped', `${provider} dropped the stream mid-way`, { provider })
@@ -27,7 +45,7 @@ export async function* parseSse(body: Readable, provider: string): AsyncGenerato
   let data: string[] = []
   for await (const text of decodeText(body, provider)) {
     buffer += text
-    let newline = buffer.search(/\r\n|\r|\n/)
+    let newline = lineEnd(buffer)
     while (newline !== -1) {
       const line = buffer.slice(0, newline)
       buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1))
@@ -43,10 +61,19 @@ export async function* parseSse(body: Readable, provider: string): AsyncGenerato
         if (field === 'data') data.push(value)
         else if (field === 'event') event = value
       }
-      newline = buffer.search(/\r\n|\r|\n/)
+      newline = lineEnd(buffer)
     }
   }
   if (data.length > 0) yield { event: event || 'message', data: data.join('\n') }
+}
+
+/** Index of the first line break (`\n`, `\r\n` or a lone `\r`), or -1. */
+function lineEnd(text: string): number {
+  const newline = text.indexOf('\n')
+  const carriage = text.indexOf('\r')
+  if (carriage === -1 || (newline !== -1 && newline < carriage)) return newline
+  // A `\r` at the very end may be the first half of `\r\n`: wait for more text.
+  return carriage === text.length - 1 ? -1 : carriage
 }
 
 /** Newline-delimited JSON (Ollama's streaming format). */
@@ -90,8 +117,8 @@ export async function* parseEventStream(
 ): AsyncGenerator<EventStreamMessage> {
   let buffer: Buffer = Buffer.alloc(0)
   try {
-    for await (const chunk of body) {
-      buffer = buffer.length === 0 ? (chunk as Buffer) : Buffer.concat([buffer, chunk as Buffer])
+    for await (const chunk of readChunks(body)) {
+      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk])
       while (buffer.length >= 12) {
         const totalLength = buffer.readUInt32BE(0)
         if (totalLength < 16) throw new UpstreamError('invalid-response', `${provider} sent a bad frame`)

@@ -6,8 +6,13 @@ import { parseRetryAfter, UpstreamError } from './upstream-error.js'
  * Provider calls over node:http with keep-alive agents: measured cheaper per call than the global fetch
  * (undici's WHATWG streams cost tens of microseconds per request and per chunk; see bench/gateway.mjs).
  */
-const HTTP_AGENT = new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 10_000 })
-const HTTPS_AGENT = new https.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 10_000 })
+const HTTP_AGENT = new http.Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 10_000, noDelay: true })
+const HTTPS_AGENT = new https.Agent({
+  keepAlive: true,
+  maxSockets: 512,
+  keepAliveMsecs: 10_000,
+  noDelay: true,
+})
 
 export interface UpstreamRequest {
   url: string

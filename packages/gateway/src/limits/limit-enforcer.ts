@@ -11,6 +11,8 @@ export interface Caller {
   keyId: string | null
   keyLimits: GatewayLimits | undefined
   address: string
+  /** Endpoint and route names the key may call; empty or absent means all. */
+  allowedEndpoints?: string[]
 }
 
 /**

@@ -8,6 +8,8 @@ import type {
 } from '@cairn/core'
 
 const MAX_USAGE_RECORDS = 100_000
+/** How long request and token windows are kept: a day (the longest `limit` period) and a minute. */
+export const COUNTER_RETENTION_MS = 86_400_000 + 60_000
 
 /** The in-process store: counters, keys and the latest usage records of one gateway process. */
 export class MemoryGatewayStore implements GatewayStore {
@@ -38,15 +40,19 @@ export class MemoryGatewayStore implements GatewayStore {
     return this.#counters.get(`${counter}@${windowStart}`) ?? 0
   }
 
-  /** Drops per-minute (and shorter) windows older than two days, at most once a minute. */
+  /**
+   * Every 10 s, drops request and token windows older than a day and a minute (the longest non-budget period);
+   * budget counters (`cost:`) are kept.
+   */
   #sweep(): void {
     const now = Date.now()
     if (now < this.#sweepAt) return
-    this.#sweepAt = now + 60_000
-    const cutoff = now - 2 * 86_400_000
+    this.#sweepAt = now + 10_000
+    const cutoff = now - COUNTER_RETENTION_MS
     for (const id of this.#counters.keys()) {
+      if (id.startsWith('cost:')) continue
       const windowStart = Number(id.slice(id.lastIndexOf('@') + 1))
-      if (windowStart > 0 && windowStart < cutoff && !id.startsWith('cost:')) this.#counters.delete(id)
+      if (windowStart > 0 && windowStart < cutoff) this.#counters.delete(id)
     }
   }
 

@@ -173,6 +173,27 @@ describe('retries and fallbacks', () => {
     expect(last.error.message).toMatch(/dropped|without \[DONE\]/)
   })
 
+  it('cancels the provider call when the client goes away mid-stream, and records it', async () => {
+    harness.fakes.openai.faults.push({ type: 'slow-stream', intervalMs: 50 })
+    const controller = new AbortController()
+    const response = await fetch(`${harness.gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'primary', ...chat('a long answer that takes a while'), stream: true }),
+      signal: controller.signal,
+    })
+    const reader = response.body!.getReader()
+    const first = await reader.read()
+    expect(new TextDecoder().decode(first.value)).toContain('chat.completion.chunk')
+    controller.abort()
+    const deadline = Date.now() + 3000
+    while (harness.fakes.openai.abandonedStreams === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(harness.fakes.openai.abandonedStreams).toBe(1)
+    await harness.gateway.gateway.flushUsage()
+    const usage = await harness.gateway.gateway.store.searchUsage({ endpoint: 'primary', maxResults: 1 })
+    expect(usage[0]).toMatchObject({ stream: true, status: 499 })
+  })
+
   it('opens the circuit of a failing provider and skips it', async () => {
     harness.fakes.openai.faults.push({ type: 'status', status: 500 }, { type: 'status', status: 500 })
     for (let index = 0; index < 2; index++)

@@ -71,9 +71,20 @@ async function writeResponse(outgoing: ServerResponse, response: GatewayHttpResp
   }
   outgoing.writeHead(response.status, response.headers)
   outgoing.flushHeaders()
+  // Events produced in the same turn (one provider packet often holds several) leave in one write.
+  let corked = false
+  const uncork = () => {
+    corked = false
+    outgoing.uncork()
+  }
   try {
     for await (const text of response.stream) {
       if (outgoing.destroyed) break
+      if (!corked) {
+        corked = true
+        outgoing.cork()
+        process.nextTick(uncork)
+      }
       if (!outgoing.write(text)) await new Promise((resolve) => outgoing.once('drain', resolve))
     }
   } finally {

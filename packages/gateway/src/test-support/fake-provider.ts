@@ -26,6 +26,8 @@ export type Fault =
   | { type: 'delay'; ms: number }
   /** Streams part of the answer, then destroys the socket. */
   | { type: 'drop-stream'; afterChunks: number }
+  /** Streams one part every `intervalMs`; `closed` of the fake records whether the client hung up first. */
+  | { type: 'slow-stream'; intervalMs: number }
 
 export interface RecordedRequest {
   method: string
@@ -40,6 +42,8 @@ export interface FakeProvider {
   requests: RecordedRequest[]
   /** Faults applied to the next requests, one each, in order. */
   faults: Fault[]
+  /** Slow streams whose client closed the connection before the end. */
+  abandonedStreams: number
   apiKey: string
   close(): Promise<void>
 }
@@ -74,6 +78,7 @@ export async function startFakeProvider(kind: FakeKind): Promise<FakeProvider> {
     url: '',
     requests: [],
     faults: [],
+    abandonedStreams: 0,
     apiKey: FAKE_KEYS[kind],
     close: async () => {},
   }
@@ -102,6 +107,9 @@ export async function startFakeProvider(kind: FakeKind): Promise<FakeProvider> {
         return sendError(kind, response, fault.status, 'injected failure', fault.retryAfter)
       ;(response as ServerResponse & { dropAfter?: number }).dropAfter =
         fault?.type === 'drop-stream' ? fault.afterChunks : undefined
+      ;(response as ServerResponse & { slowMs?: number; fake?: FakeProvider }).slowMs =
+        fault?.type === 'slow-stream' ? fault.intervalMs : undefined
+      ;(response as ServerResponse & { fake?: FakeProvider }).fake = fake
       const answer = () => {
         try {
           if (kind === 'bedrock' && !verifySigV4(incoming, raw))
@@ -207,8 +215,23 @@ function sendError(
 
 /** Writes stream parts, destroying the socket after `dropAfter` of them when a drop fault is active. */
 function writeParts(response: ServerResponse, contentType: string, parts: (string | Buffer)[]): void {
-  const dropAfter = (response as ServerResponse & { dropAfter?: number }).dropAfter
+  const { dropAfter, slowMs, fake } = response as ServerResponse & { dropAfter?: number; slowMs?: number; fake?: FakeProvider }
   response.writeHead(200, { 'content-type': contentType })
+  if (slowMs !== undefined) {
+    let index = 0
+    const timer = setInterval(() => {
+      if (index < parts.length) response.write(parts[index++]!)
+      else {
+        clearInterval(timer)
+        response.end()
+      }
+    }, slowMs)
+    response.on('close', () => {
+      clearInterval(timer)
+      if (!response.writableFinished && fake) fake.abandonedStreams++
+    })
+    return
+  }
   if (dropAfter === undefined) {
     for (const part of parts) response.write(part)
     response.end()

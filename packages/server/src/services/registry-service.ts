@@ -80,7 +80,7 @@ export class RegistryService {
       payload: {
         name: options.name,
         tags: tagMap(options.tags, prompt ? [TAG_IS_PROMPT, '_mlflow_prompt_type'] : []),
-        description: options.description ?? null,
+        description: options.description ?? '',
       },
     }))
     return model
@@ -190,9 +190,9 @@ export class RegistryService {
               name: options.name,
               version: version.version,
               source: version.source,
-              run_id: version.runId ?? null,
+              run_id: version.runId || null,
               tags: tagMap(options.tags),
-              description: options.description ?? null,
+              description: options.description || null,
             },
           },
     )

@@ -57,6 +57,7 @@ export function serveUi(directory: string = DEFAULT_UI_DIRECTORY) {
         'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
         'content-length': String(info.size),
         'cache-control': !isIndex && relative.startsWith('assets/') ? IMMUTABLE : NO_CACHE,
+        'x-content-type-options': 'nosniff',
       },
     })
   }
@@ -67,11 +68,19 @@ async function pass(next: Next): Promise<undefined> {
   return undefined
 }
 
+/**
+ * The request path as a relative file name, or undefined when it could step outside the folder or name
+ * something we never serve: NUL, backslashes (a separator on Windows), `.`/`..` segments and dot files.
+ * The resolved-path check in `serveUi` stays as a second guard.
+ */
 function decodeSafely(path: string): string | undefined {
+  let decoded: string
   try {
-    const decoded = decodeURIComponent(path)
-    return decoded.includes('\0') ? undefined : decoded
+    decoded = decodeURIComponent(path)
   } catch {
     return undefined
   }
+  if (decoded.includes('\0') || decoded.includes('\\')) return undefined
+  if (decoded.split('/').some((segment) => segment === '' || segment.startsWith('.'))) return undefined
+  return decoded
 }

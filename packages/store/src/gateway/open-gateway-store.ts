@@ -4,6 +4,8 @@ import { prepareSchema } from '../schema/migrate.js'
 import { SqlGatewayStore } from './sql-gateway-store.js'
 
 export interface ClosableGatewayStore extends GatewayStore {
+  /** Deletes expired request and token windows (also done hourly by the store itself). */
+  purgeCounters(now?: number): Promise<number>
   close(): Promise<void>
 }
 

@@ -53,6 +53,20 @@ describeEachStore('SqlGatewayStore', (_getStore, _kind, getTestStore) => {
     expect(await first.readCounter(uniqueName('absent'), 0)).toBe(0)
   })
 
+  it('purges old request windows but keeps budget counters', async () => {
+    const now = 10 * 86_400_000
+    const old = uniqueName('rpm')
+    const recent = uniqueName('rpm')
+    const budget = `cost:${uniqueName('key')}`
+    await first.incrementCounter({ counter: old, windowStart: now - 2 * 86_400_000, amount: 1 })
+    await first.incrementCounter({ counter: recent, windowStart: now - 60_000, amount: 1 })
+    await first.incrementCounter({ counter: budget, windowStart: now - 40 * 86_400_000, amount: 7 })
+    expect(await first.purgeCounters(now)).toBeGreaterThanOrEqual(1)
+    expect(await first.readCounter(old, now - 2 * 86_400_000)).toBe(0)
+    expect(await first.readCounter(recent, now - 60_000)).toBe(1)
+    expect(await first.readCounter(budget, now - 40 * 86_400_000)).toBe(7)
+  })
+
   it('admits exactly the limit when two stores on one database race', async () => {
     const counter = uniqueName('race')
     const attempts = Array.from({ length: 40 }, (_, index) =>

@@ -43,6 +43,8 @@ const USAGE_PG_TYPES = [
   'text',
   'text',
 ]
+/** Request and token windows are kept a day (the longest `limit` period) and a minute. */
+const COUNTER_RETENTION_MS = 86_400_000 + 60_000
 const KEY_COLUMNS =
   'key_id, name, key_hash, key_prefix, creation_time, endpoints, requests_per_minute, tokens_per_minute, budget_usd, budget_period'
 
@@ -52,10 +54,13 @@ const KEY_COLUMNS =
  * database enforce one limit and a refused increment changes nothing.
  */
 export class SqlGatewayStore implements GatewayStore {
+  #purgeAt = 0
+
   constructor(private readonly db: SqlDatabase) {}
 
   async incrementCounter(options: IncrementCounterOptions): Promise<number | undefined> {
     if (options.limit !== undefined && options.amount > options.limit) return undefined
+    if (Date.now() >= this.#purgeAt) await this.purgeCounters()
     const guard = options.limit === undefined ? '' : ' WHERE gateway_counters.value + excluded.value <= ?'
     const parameters: unknown[] = [options.counter, options.windowStart, options.amount]
     if (options.limit !== undefined) parameters.push(options.limit)
@@ -68,6 +73,20 @@ export class SqlGatewayStore implements GatewayStore {
       ),
     )
     return rows.length === 0 ? undefined : Number(rows[0]![0])
+  }
+
+  /**
+   * Deletes request and token windows older than a day and a minute (budget counters, `cost:…`, stay); runs at
+   * most once an hour per store, from `incrementCounter`.
+   */
+  async purgeCounters(now = Date.now()): Promise<number> {
+    this.#purgeAt = now + 3_600_000
+    return this.db.write((session) =>
+      session.executeRaw(
+        "DELETE FROM gateway_counters WHERE window_start > 0 AND window_start < ? AND counter NOT LIKE 'cost:%'",
+        [now - COUNTER_RETENTION_MS],
+      ),
+    )
   }
 
   async readCounter(counter: string, windowStart: number): Promise<number> {

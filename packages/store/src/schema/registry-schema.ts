@@ -104,6 +104,14 @@ export async function createRegistrySchema(db: Kysely<unknown>, kind: DialectKin
     )
     .execute()
 
+  // Finds prompt versions (`mlflow.prompt.is_prompt`) without scanning every tag; values stay out of the
+  // index (PostgreSQL b-tree entries are limited to ~2.7 kB).
+  await db.schema
+    .createIndex('model_version_tags_key_idx')
+    .on('model_version_tags')
+    .columns(['key', 'name'])
+    .execute()
+
   await db.schema
     .createTable('registered_model_aliases')
     .addColumn('name', text, (column) =>

@@ -1,6 +1,13 @@
 import { useEffect, useState } from 'react'
-import { parse as parseYaml } from 'yaml'
-import { formatBytes, parseDelimited, previewKind } from '../lib/artifact-preview.js'
+import {
+  formatBytes,
+  parseDelimited,
+  previewKind,
+  safeBlobType,
+  sandboxedHtml,
+  summarizeMlModel,
+  svgDataUrl,
+} from '../lib/artifact-preview.js'
 import { useClient } from '../lib/client.js'
 import { errorMessage } from '../lib/format.js'
 import { type ArtifactEntry, artifactsOf } from '../lib/optional-apis.js'
@@ -89,7 +96,10 @@ function ArtifactNode(props: { entry: ArtifactEntry; runId: string; selectedPath
 interface Loaded {
   blob: Blob
   text?: string
+  /** `blob:` URL of the bytes retyped by `safeBlobType`: for the download link and raster previews. */
   url: string
+  /** What `<img>` shows: `url` for raster images, a `data:` URL for SVG. */
+  imageSrc?: string
 }
 
 /** Previews one artifact by its kind; nothing from the file is ever rendered as HTML outside the sandboxed frame. */
@@ -107,14 +117,15 @@ export function ArtifactPreview({ runId, path }: { runId: string; path: string }
     void (async () => {
       try {
         const response = await api.downloadArtifact(runId, path)
-        const blob = await response.blob()
-        const text =
-          kind !== 'image' && kind !== 'none' && blob.size <= MAX_PREVIEW_BYTES
-            ? await blob.text()
-            : undefined
+        const blob = new Blob([await response.blob()], { type: safeBlobType(path) })
+        const isSvg = /\.svg$/i.test(path)
+        const readable = (kind !== 'image' && kind !== 'none') || isSvg
+        const text = readable && blob.size <= MAX_PREVIEW_BYTES ? await blob.text() : undefined
         url = URL.createObjectURL(blob)
+        const imageSrc =
+          kind !== 'image' ? undefined : isSvg ? (text === undefined ? undefined : svgDataUrl(text)) : url
         if (cancelled) URL.revokeObjectURL(url)
-        else setLoaded({ blob, text, url })
+        else setLoaded({ blob, text, url, imageSrc })
       } catch (caught) {
         if (!cancelled) setError(errorMessage(caught))
       }
@@ -150,7 +161,12 @@ export function ArtifactPreview({ runId, path }: { runId: string; path: string }
 }
 
 function PreviewBody({ kind, loaded, name }: { kind: string; loaded: Loaded; name: string }) {
-  if (kind === 'image') return <img className="preview-image" src={loaded.url} alt={name} />
+  if (kind === 'image')
+    return loaded.imageSrc ? (
+      <img className="preview-image" src={loaded.imageSrc} alt={name} />
+    ) : (
+      <p className="muted">Too large to preview; download it instead.</p>
+    )
   if (loaded.text === undefined)
     return <p className="muted">No preview for this file; download it instead.</p>
   const text = loaded.text
@@ -160,8 +176,10 @@ function PreviewBody({ kind, loaded, name }: { kind: string; loaded: Loaded; nam
         <iframe
           className="preview-frame"
           title={`Preview of ${name}`}
+          // Scripts may run, but never with the UI's origin: no allow-same-origin, popups or top navigation.
           sandbox="allow-scripts"
-          srcDoc={text}
+          referrerPolicy="no-referrer"
+          srcDoc={sandboxedHtml(text)}
         />
       )
     case 'json':
@@ -211,35 +229,25 @@ function prettyJson(text: string): string {
 }
 
 function MlModelPreview({ text }: { text: string }) {
-  let document: Record<string, unknown> | undefined
-  try {
-    const parsed = parseYaml(text) as unknown
-    if (parsed && typeof parsed === 'object') document = parsed as Record<string, unknown>
-  } catch {
-    document = undefined
-  }
-  const flavors =
-    document?.flavors && typeof document.flavors === 'object' ? Object.keys(document.flavors) : []
+  const summary = summarizeMlModel(text)
   return (
     <div>
-      {document ? (
-        <dl className="mlmodel">
-          <dt>Flavors</dt>
-          <dd>{flavors.join(', ') || 'none'}</dd>
-          {document.model_uuid ? (
-            <>
-              <dt>Model UUID</dt>
-              <dd>{String(document.model_uuid)}</dd>
-            </>
-          ) : null}
-          {document.utc_time_created ? (
-            <>
-              <dt>Created</dt>
-              <dd>{String(document.utc_time_created)}</dd>
-            </>
-          ) : null}
-        </dl>
-      ) : null}
+      <dl className="mlmodel">
+        <dt>Flavors</dt>
+        <dd>{summary.flavors.join(', ') || 'none'}</dd>
+        {summary.modelUuid ? (
+          <>
+            <dt>Model UUID</dt>
+            <dd>{summary.modelUuid}</dd>
+          </>
+        ) : null}
+        {summary.created ? (
+          <>
+            <dt>Created</dt>
+            <dd>{summary.created}</dd>
+          </>
+        ) : null}
+      </dl>
       <pre className="preview-text">{text}</pre>
     </div>
   )

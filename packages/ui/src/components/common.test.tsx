@@ -19,6 +19,27 @@ describe('SafeMarkdown', () => {
     expect(container.querySelector('img')).toBeNull()
     expect(container.querySelector('b')).toBeNull()
     const links = [...container.querySelectorAll('a')].map((link) => link.getAttribute('href'))
-    expect(links).toEqual(['', 'https://example.com'])
+    expect(links).toEqual([null, 'https://example.com'])
+  })
+
+  it('drops every link or image URL that is not http(s), mailto or in-app', () => {
+    const { container } = render(
+      <SafeMarkdown
+        text={[
+          '[a](JAVASCRIPT:alert(1))',
+          '[b](  javascript:alert(1))',
+          '[c](java&#x09;script:alert(1))',
+          '[d](vbscript:msgbox(1))',
+          '[e](data:text/html,<script>alert(1)</script>)',
+          '[f](#/experiments/1)',
+          '[g](mailto:a@b.c)',
+          '![i](javascript:alert(1))',
+        ].join(' ')}
+      />,
+    )
+    const links = [...container.querySelectorAll('a')].map((link) => link.getAttribute('href'))
+    expect(links).toEqual([null, null, null, null, null, '#/experiments/1', 'mailto:a@b.c'])
+    expect(container.querySelector('img')?.getAttribute('src')).toBeNull()
+    expect(container.querySelector('script')).toBeNull()
   })
 })

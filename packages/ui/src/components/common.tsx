@@ -18,7 +18,7 @@ export function ErrorBanner({ error }: { error: unknown }) {
 export function SafeMarkdown({ text }: { text: string }) {
   return (
     <div className="markdown">
-      <Markdown skipHtml urlTransform={(url) => (/^(https?:|mailto:|#|\/)/i.test(url) ? url : '')}>
+      <Markdown skipHtml urlTransform={(url) => (/^(https?:|mailto:|#|\/)/i.test(url) ? url : undefined)}>
         {text}
       </Markdown>
     </div>

@@ -17,6 +17,52 @@ export function previewKind(path: string): PreviewKind {
   return 'none'
 }
 
+const RASTER_TYPES: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  bmp: 'image/bmp',
+}
+
+/**
+ * The type a preview blob is given, from the file name only (never the server's content type): raster images
+ * keep their image type, everything else (SVG and HTML included) is `application/octet-stream`, so opening a
+ * `blob:` URL in a new tab — which runs in the UI's own origin — can never render markup or run script.
+ */
+export function safeBlobType(path: string): string {
+  const extension = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase() ?? ''
+  return RASTER_TYPES[extension] ?? 'application/octet-stream'
+}
+
+/** An SVG as a `data:` URL for `<img>`: images never run script, and browsers refuse top-level `data:` pages. */
+export function svgDataUrl(text: string): string {
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(text)}`
+}
+
+/**
+ * Policy put in front of an HTML artifact shown in the sandboxed frame: inline and https scripts and styles may
+ * run (plotly and similar reports need them) but nothing may reach the network by fetch/XHR/WebSocket or submit a
+ * form, so a report cannot call the tracking API on the viewer's behalf. A page can only tighten a policy, never
+ * loosen it, so the artifact cannot undo this.
+ */
+export const PREVIEW_CSP = [
+  "default-src 'none'",
+  "script-src 'unsafe-inline' 'unsafe-eval' https: data: blob:",
+  "style-src 'unsafe-inline' https: data:",
+  'img-src data: blob: https:',
+  'font-src data: https:',
+  'media-src data: blob: https:',
+  "connect-src 'none'",
+  "form-action 'none'",
+].join('; ')
+
+/** The `srcdoc` of the HTML preview frame: the artifact behind a Content-Security-Policy `<meta>`. */
+export function sandboxedHtml(text: string): string {
+  return `<meta http-equiv="Content-Security-Policy" content="${PREVIEW_CSP}">${text}`
+}
+
 /**
  * Parses CSV (or TSV with `delimiter` '\t'): quoted fields with doubled quotes and line breaks.
  * Stops after `maxRows` rows.
@@ -69,4 +115,30 @@ export function formatBytes(size: number | undefined): string {
     unit++
   }
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
+
+/** What an `MLmodel` file (YAML) says about itself: its flavors (keys under `flavors:`), uuid and creation time. */
+export function summarizeMlModel(text: string): { flavors: string[]; modelUuid?: string; created?: string } {
+  const flavors: string[] = []
+  let inFlavors = false
+  let flavorIndent: number | undefined
+  const summary: { flavors: string[]; modelUuid?: string; created?: string } = { flavors }
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue
+    const indent = line.length - line.trimStart().length
+    const top = /^([A-Za-z_][\w.-]*):\s*(.*)$/.exec(line)
+    if (indent === 0 && top) {
+      inFlavors = top[1] === 'flavors'
+      flavorIndent = undefined
+      const value = top[2]!.replace(/^['"]|['"]$/g, '')
+      if (top[1] === 'model_uuid' && value) summary.modelUuid = value
+      if (top[1] === 'utc_time_created' && value) summary.created = value
+      continue
+    }
+    if (!inFlavors) continue
+    flavorIndent ??= indent
+    const key = /^\s*([A-Za-z_][\w.-]*):/.exec(line)
+    if (indent === flavorIndent && key) flavors.push(key[1]!)
+  }
+  return summary
 }

@@ -39,6 +39,13 @@ describe('experiments page on a real server', () => {
     await screen.findByRole('link', { name: 'ui-exp-2' })
     const experiment = await server.client.getExperimentByName('ui-exp-2')
 
+    fireEvent.change(screen.getByRole('searchbox', { name: 'Search experiments' }), {
+      target: { value: 'EXP-2' },
+    })
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Search' })))
+    await until(() => screen.queryByRole('link', { name: 'Default' }) === null)
+    expect(screen.getByRole('link', { name: 'ui-exp-2' })).toBeTruthy()
+
     fireEvent.click(screen.getByRole('button', { name: 'Tags of ui-exp-2' }))
     fireEvent.change(screen.getByRole('textbox', { name: 'New tag key' }), { target: { value: 'owner' } })
     fireEvent.change(screen.getByRole('textbox', { name: 'New tag value' }), { target: { value: 'ada' } })
