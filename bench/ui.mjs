@@ -33,6 +33,9 @@ const { values: flags } = parseArgs({
     chromium: { type: 'string', default: process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium' },
     'mlflow-timeout': { type: 'string', default: '60000' },
     keep: { type: 'boolean', default: false },
+    // Also measure the chart on a second Cairn server over the same database with CAIRN_BUCKET_THREADS=0
+    // (buckets read on the store's own connection, one run after another) for comparison.
+    'serial-chart': { type: 'boolean', default: false },
   },
 })
 const REPS = Number(flags.runs)
@@ -397,6 +400,30 @@ async function main() {
           log(`${name} rep ${rep + 1}:`, JSON.stringify(table.at(-1)), JSON.stringify(chart.at(-1)))
         }
         report[name] = { table: medians(table), chart: medians(chart), loadAverage: os.loadavg() }
+        if (name === 'cairn' && flags['serial-chart']) {
+          await server.stop()
+          const serialPort = await freePort()
+          const serial = await startServer({
+            name: 'cairn-serial',
+            ...cairnCommand({
+              cairnRoot: REPO,
+              backendUri: `sqlite:///${path.join(dir, 'cairn.db')}`,
+              port: serialPort,
+            }),
+            env: { CAIRN_BUCKET_THREADS: '0' },
+            cwd: dir,
+          })
+          try {
+            const serialChart = []
+            for (let rep = 0; rep < REPS; rep++) {
+              serialChart.push(await cairnChart(browser, serial.baseUrl, ids))
+              log(`cairn (CAIRN_BUCKET_THREADS=0) rep ${rep + 1}:`, JSON.stringify(serialChart.at(-1)))
+            }
+            report.cairnSerialChart = { chart: medians(serialChart), loadAverage: os.loadavg() }
+          } finally {
+            await serial.stop()
+          }
+        }
       } finally {
         await server.stop()
         if (!flags.keep) rmSync(dir, { recursive: true, force: true })

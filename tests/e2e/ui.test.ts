@@ -208,6 +208,39 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     expect(Number(range[2])).toBeLessThan(90_000)
     // The zoomed range still holds the spike: its buckets come from the server for that range.
     await expect.poll(async () => Number(await chart.getAttribute('data-max'))).toBe(1000)
+    // The keyboard reaches the same zoom: 0 resets, + zooms to the middle half, arrows pan.
+    await chart.focus()
+    await page.keyboard.press('0')
+    await chart.getByText(/^steps /).waitFor({ state: 'detached' })
+    await page.keyboard.press('+')
+    await chart.getByText(/^steps \d+–\d+$/).waitFor()
+    const middle = (await chart.getByText(/^steps \d+–\d+$/).textContent())!.match(/(\d+)–(\d+)/)!
+    expect(Number(middle[1])).toBeGreaterThan(20_000)
+    expect(Number(middle[2])).toBeLessThan(80_000)
+    await page.keyboard.press('ArrowRight')
+    await chart.getByText(`steps ${Number(middle[1]) + 12_500}–${Number(middle[2]) + 12_500}`).waitFor()
+    await page.keyboard.press('Escape')
+    await chart.getByText(/^steps /).waitFor({ state: 'detached' })
+  })
+
+  it('updates the chart of a running run as it logs (live)', async () => {
+    const live = await client.createRun({ experimentId, runName: 'live-run' })
+    const runId = live.info.runId
+    const points = (from: number, value: (step: number) => number) =>
+      Array.from({ length: 10 }, (_, index) => ({
+        key: 'live',
+        value: value(from + index),
+        step: from + index,
+        timestamp: 1_700_000_000_000 + from + index,
+      }))
+    await client.logBatch({ runId, metrics: points(0, (step) => step) })
+    await open(`#/experiments/${experimentId}/runs/${runId}?tab=charts`)
+    const chart = page.getByTestId('chart-live')
+    await chart.locator('.badge.live').waitFor()
+    await expect.poll(async () => Number(await chart.getAttribute('data-max'))).toBe(9)
+    await client.logBatch({ runId, metrics: points(10, (step) => (step === 15 ? 777 : step)) })
+    await expect.poll(async () => Number(await chart.getAttribute('data-max')), { timeout: 15_000 }).toBe(777)
+    await client.updateRun({ runId, status: 'FINISHED', endTime: 1_700_000_100_000 })
   })
 
   it('compares two selected runs: highlighted differences, plots and overlaid charts', async () => {
@@ -237,7 +270,7 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
       runId,
       '<h1 id="inside">Report</h1><script>try { parent.__escaped = 1 } catch {}' +
         "fetch('/api/2.0/mlflow/experiments/search?max_results=1', { mode: 'no-cors' }).then(" +
-        "() => { document.body.dataset.network = 'open' }, () => { document.body.dataset.network = 'blocked' })</script>',
+        "() => { document.body.dataset.network = 'open' }, () => { document.body.dataset.network = 'blocked' })</script>",
       'report.html',
     )
     await client.artifacts.logImage(runId, PIXEL_PNG, 'plots/pixel.png')
@@ -269,14 +302,18 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     await expect.poll(() => image.evaluate((element) => (element as HTMLImageElement).naturalWidth)).toBe(1)
     const download = page.getByRole('link', { name: /Download/ })
     expect(
-      await download.evaluate(async (link) => (await (await fetch((link as HTMLAnchorElement).href)).blob()).type),
+      await download.evaluate(
+        async (link) => (await (await fetch((link as HTMLAnchorElement).href)).blob()).type,
+      ),
     ).toBe('image/png')
     await page.getByRole('button', { name: /shape\.svg/ }).click()
     const svg = page.getByRole('img', { name: 'shape.svg' })
     await expect.poll(() => svg.evaluate((element) => (element as HTMLImageElement).naturalWidth)).toBe(2)
     expect(await svg.getAttribute('src')).toMatch(/^data:image\/svg\+xml/)
     expect(
-      await download.evaluate(async (link) => (await (await fetch((link as HTMLAnchorElement).href)).blob()).type),
+      await download.evaluate(
+        async (link) => (await (await fetch((link as HTMLAnchorElement).href)).blob()).type,
+      ),
     ).toBe('application/octet-stream')
     expect(await page.evaluate(() => (window as { __svgRan?: number }).__svgRan)).toBeUndefined()
     await page.getByRole('button', { name: /report\.html/ }).click()

@@ -389,10 +389,10 @@ export class Gateway {
           yield next.value
         }
       } catch (error) {
-        failure =
-          error instanceof UpstreamError
-            ? new MlflowError('TEMPORARILY_UNAVAILABLE', gateway.redact(error.message))
-            : error
+        if (options.signal?.aborted) failure = new MlflowError('CANCELLED', 'The client went away mid-stream')
+        else if (error instanceof UpstreamError)
+          failure = new MlflowError('TEMPORARILY_UNAVAILABLE', gateway.redact(error.message))
+        else failure = error
         status = statusOf(failure)
         throw failure
       } finally {

@@ -378,7 +378,10 @@ export class CairnClient {
 
   /** Run artifacts through the server's artifact proxy: list, upload, download, `logText`/`logDict`/`logImage`. */
   get artifacts(): RunArtifacts {
-    this.#artifacts ??= new RunArtifacts(this.http, async (runId) => (await this.getRun(runId)).info.artifactUri)
+    this.#artifacts ??= new RunArtifacts(
+      this.http,
+      async (runId) => (await this.getRun(runId)).info.artifactUri,
+    )
     return this.#artifacts
   }
 

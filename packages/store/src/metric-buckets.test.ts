@@ -1,9 +1,10 @@
 import type { Metric } from '@cairn/core'
 import { expect, it } from 'vitest'
+import { completedBucketJobs } from './sqlite-bucket-workers.js'
 import { expectMlflowError } from './test-support/assertions.js'
 import { describeEachStore, uniqueName } from './test-support/index.js'
 
-describeEachStore('metric history buckets', (getStore) => {
+describeEachStore('metric history buckets', (getStore, kind) => {
   async function newRun(): Promise<string> {
     const store = getStore()
     const experimentId = await store.createExperiment({ name: uniqueName('buckets'), tags: [] })
@@ -137,5 +138,80 @@ describeEachStore('metric history buckets', (getStore) => {
       }),
       'INVALID_PARAMETER_VALUE',
     )
+  })
+
+  it('answers the same on worker threads as on the store connection, for many runs at once and huge steps', async () => {
+    const store = getStore()
+    const runs = [await newRun(), await newRun(), await newRun()]
+    for (const [index, runId] of runs.entries()) {
+      await logSeries(
+        runId,
+        series(3000, (step) => (step === 700 * (index + 1) ? -50 : Math.sin(step / 10) * (index + 1))),
+      )
+    }
+    const huge = await newRun()
+    const base = 2n ** 53n
+    await store.logBatch({
+      runId: huge,
+      metrics: [0n, 1n, 3n, 10n].map((offset, index) => ({
+        key: 'loss',
+        value: index,
+        timestamp: 5,
+        step: base + offset,
+      })),
+      params: [],
+      tags: [],
+    })
+    const ask = () =>
+      Promise.all([
+        store.getMetricHistoryBuckets({ runIds: runs, metricKey: 'loss', buckets: 97 }),
+        ...runs.map((runId) =>
+          store.getMetricHistoryBuckets({
+            runIds: [runId],
+            metricKey: 'loss',
+            buckets: 500,
+            startStep: 100,
+            endStep: 2600,
+          }),
+        ),
+        store.getMetricHistoryBuckets({ runIds: [huge], metricKey: 'loss', buckets: 3 }),
+      ])
+    const jobsBefore = completedBucketJobs()
+    const threaded = await ask()
+    // On SQLite the first answers come from the worker threads (one job per run and request).
+    if (kind === 'sqlite') expect(completedBucketJobs() - jobsBefore).toBe(7)
+    const previous = process.env.CAIRN_BUCKET_THREADS
+    process.env.CAIRN_BUCKET_THREADS = '0'
+    try {
+      expect(await ask()).toEqual(threaded)
+    } finally {
+      if (previous === undefined) delete process.env.CAIRN_BUCKET_THREADS
+      else process.env.CAIRN_BUCKET_THREADS = previous
+    }
+    expect(threaded[0]!.filter((bucket) => bucket.min === -50).map((bucket) => bucket.runId)).toEqual(runs)
+    expect(threaded[0]!.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(9000)
+    expect(threaded[4]!.map((bucket) => bucket.count).reduce((a, b) => a + b)).toBe(4)
+    expect(threaded[4]![0]!.firstStep).toBe(base)
+    expect(threaded[4]!.at(-1)!.lastStep).toBe(base + 10n)
+  })
+
+  it('sees points logged after an earlier read (live charts)', async () => {
+    const store = getStore()
+    const runId = await newRun()
+    await logSeries(
+      runId,
+      series(100, () => 1),
+    )
+    const before = await store.getMetricHistoryBuckets({ runIds: [runId], metricKey: 'loss', buckets: 10 })
+    expect(before.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(100)
+    await store.logBatch({
+      runId,
+      metrics: [{ key: 'loss', value: 9, timestamp: 5000, step: 150 }],
+      params: [],
+      tags: [],
+    })
+    const after = await store.getMetricHistoryBuckets({ runIds: [runId], metricKey: 'loss', buckets: 10 })
+    expect(after.reduce((sum, bucket) => sum + bucket.count, 0)).toBe(101)
+    expect(after.at(-1)).toMatchObject({ max: 9, lastStep: 150, lastValue: 9 })
   })
 })

@@ -1,5 +1,6 @@
 import { type Int64Value, invalidParameter } from '@cairn/core'
 import type { ReadOptions, Session, SqlDatabase } from './dialect/dialect.js'
+import { bucketThreadCount, computeBucketsInWorker } from './sqlite-bucket-workers.js'
 import { runNotFound } from './store-errors.js'
 import type { MetricBucket, MetricBucketsInput } from './tracking-store.js'
 
@@ -51,40 +52,13 @@ export async function getMetricHistoryBuckets(
       `min_step (${input.startStep}) must not be greater than max_step (${input.endStep}).`,
     )
   }
+  const plan = await db.read((session) => planBuckets(db, session, input))
+  if (!plan) return []
+  const rowsByRun = await readBucketRows(db, input.metricKey, plan)
   return db.read(async (session) => {
-    const unique = [...new Set(input.runIds)]
-    if (unique.length === 0) return []
-    const pkRows = await session.selectRows(
-      `SELECT run_uuid, run_pk FROM runs WHERE run_uuid ${db.listSql}`,
-      [db.listParameter(unique)],
-    )
-    const runPks = new Map(pkRows.map((row) => [row[0] as string, Number(row[1])]))
-    for (const runId of unique) if (!runPks.has(runId)) throw runNotFound(runId)
-
-    let start = input.startStep
-    let end = input.endStep
-    if (start === undefined || end === undefined) {
-      const [range] = await session.selectRows(
-        RANGE_SQL(db.listSql),
-        [input.metricKey, db.listParameter([...runPks.values()])],
-        EXACT,
-      )
-      if (!range || range[0] === null || range[1] === null) return []
-      start = Number(range[0] as Int64Value)
-      end = Number(range[1] as Int64Value)
-    }
-    const width = Math.max(1, Math.ceil((end - start + 1) / input.buckets))
     const buckets: MetricBucket[] = []
-    for (const runId of unique) {
-      const runPk = runPks.get(runId)!
-      const rows =
-        db.kind === 'postgres'
-          ? await session.selectRows(
-              PG_BUCKETS_SQL,
-              [start, width, runPk, input.metricKey, start, end],
-              EXACT,
-            )
-          : await sqliteBuckets(session, { runPk, metricKey: input.metricKey, start, end, width })
+    for (const [runId, runPk] of plan.runPks) {
+      const rows = rowsByRun.get(runId) ?? []
       if (rows.length === 0) continue
       const edges = await readEdgePoints(db, session, {
         runPk,
@@ -94,8 +68,10 @@ export async function getMetricHistoryBuckets(
       for (const row of rows) {
         const minStep = row[4] as Int64Value
         const maxStep = row[5] as Int64Value
-        const first = edges.get(String(minStep))!
-        const last = edges.get(String(maxStep))!
+        const first = edges.get(String(minStep))
+        const last = edges.get(String(maxStep))
+        // A point deleted between the two reads (a purged run): leave its bucket out rather than fail.
+        if (!first || !last) continue
         buckets.push({
           runId,
           bucket: Number(row[0]),
@@ -113,6 +89,94 @@ export async function getMetricHistoryBuckets(
     }
     return buckets
   })
+}
+
+interface BucketPlan {
+  /** Runs in request order (duplicates removed) with their primary keys. */
+  runPks: Map<string, number>
+  start: number
+  end: number
+  width: number
+  /** The SQLite database file, when the store is one ('' for an in-memory database). */
+  sqliteFile?: string
+}
+
+/** Resolves the runs (RESOURCE_DOES_NOT_EXIST for an unknown one), the step range and the bucket width. */
+async function planBuckets(
+  db: SqlDatabase,
+  session: Session,
+  input: MetricBucketsInput,
+): Promise<BucketPlan | undefined> {
+  const unique = [...new Set(input.runIds)]
+  if (unique.length === 0) return undefined
+  const pkRows = await session.selectRows(`SELECT run_uuid, run_pk FROM runs WHERE run_uuid ${db.listSql}`, [
+    db.listParameter(unique),
+  ])
+  const found = new Map(pkRows.map((row) => [row[0] as string, Number(row[1])]))
+  const runPks = new Map<string, number>()
+  for (const runId of unique) {
+    const runPk = found.get(runId)
+    if (runPk === undefined) throw runNotFound(runId)
+    runPks.set(runId, runPk)
+  }
+  let start = input.startStep
+  let end = input.endStep
+  if (start === undefined || end === undefined) {
+    const [range] = await session.selectRows(
+      RANGE_SQL(db.listSql),
+      [input.metricKey, db.listParameter([...runPks.values()])],
+      EXACT,
+    )
+    if (!range || range[0] === null || range[1] === null) return undefined
+    start = Number(range[0] as Int64Value)
+    end = Number(range[1] as Int64Value)
+  }
+  const width = Math.max(1, Math.ceil((end - start + 1) / input.buckets))
+  let sqliteFile: string | undefined
+  if (db.kind === 'sqlite') {
+    const [file] = await session.selectRows(`SELECT file FROM pragma_database_list WHERE name = 'main'`, [])
+    sqliteFile = typeof file?.[0] === 'string' ? file[0] : ''
+  }
+  return { runPks, start, end, width, sqliteFile }
+}
+
+/**
+ * Each run's bucket rows. PostgreSQL groups a run's range in one statement. A SQLite file is read on worker
+ * threads (`sqlite-bucket-workers.ts`), so the store's connection stays free for other requests meanwhile and, with
+ * cores to spare, several runs are read at once; an in-memory database (or `CAIRN_BUCKET_THREADS=0`) is read on the
+ * store's connection.
+ */
+async function readBucketRows(
+  db: SqlDatabase,
+  metricKey: string,
+  plan: BucketPlan,
+): Promise<Map<string, unknown[][]>> {
+  const { start, end, width } = plan
+  const entries = [...plan.runPks]
+  const useWorkers = db.kind === 'sqlite' && plan.sqliteFile !== '' && bucketThreadCount() > 0
+  const rows = await Promise.all(
+    entries.map(async ([, runPk]) => {
+      if (useWorkers) {
+        // A worker that cannot read the file (say, a read-only folder without the WAL's shared-memory file)
+        // leaves the work to the store's own connection.
+        const rows = await computeBucketsInWorker({
+          filename: plan.sqliteFile!,
+          runPk,
+          metricKey,
+          start,
+          end,
+          width,
+        }).catch(() => undefined)
+        if (rows) return rows
+      }
+      return db.read((session) =>
+        db.kind === 'postgres'
+          ? session.selectRows(PG_BUCKETS_SQL, [start, width, runPk, metricKey, start, end], EXACT)
+          : sqliteBuckets(session, { runPk, metricKey, start, end, width }),
+      )
+    }),
+  )
+  return new Map(entries.map(([runId], index) => [runId, rows[index]!]))
 }
 
 /** Rows [bucket, count, min, max, minStep, maxStep] of the non-empty buckets, by per-bucket index scans. */

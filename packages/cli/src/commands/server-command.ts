@@ -47,9 +47,10 @@ export function serverCommand(): Command {
         .argParser(parseInteger('--workers')),
     )
     .addOption(
-      new Option('--gateway-config-path <path>', 'serve the LLM gateway from this config too (MLflow gateway YAML)').env(
-        'MLFLOW_GATEWAY_CONFIG',
-      ),
+      new Option(
+        '--gateway-config-path <path>',
+        'serve the LLM gateway from this config too (MLflow gateway YAML)',
+      ).env('MLFLOW_GATEWAY_CONFIG'),
     )
     .action(async (options: ServerCommandOptions) => {
       const server = await startServer({

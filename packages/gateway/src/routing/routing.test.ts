@@ -38,6 +38,11 @@ endpoints:
     fallbacks: [backup]
     retries: {max_retries: 0}
     circuit_breaker: {failure_threshold: 2, cooldown_seconds: 60}
+  # No short idle timeout: the cancellation test must not race a timeout on a loaded machine.
+  - name: patient
+    endpoint_type: llm/v1/chat
+    model: {provider: openai, name: gpt-4o-mini, config: ${openai}}
+    retries: {max_retries: 0}
 routes:
   - name: split
     task_type: llm/v1/chat
@@ -179,7 +184,7 @@ describe('retries and fallbacks', () => {
     const response = await fetch(`${harness.gateway.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'primary', ...chat('a long answer that takes a while'), stream: true }),
+      body: JSON.stringify({ model: 'patient', ...chat('a long answer that takes a while'), stream: true }),
       signal: controller.signal,
     })
     const reader = response.body!.getReader()
@@ -187,10 +192,11 @@ describe('retries and fallbacks', () => {
     expect(new TextDecoder().decode(first.value)).toContain('chat.completion.chunk')
     controller.abort()
     const deadline = Date.now() + 3000
-    while (harness.fakes.openai.abandonedStreams === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    while (harness.fakes.openai.abandonedStreams === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20))
     expect(harness.fakes.openai.abandonedStreams).toBe(1)
     await harness.gateway.gateway.flushUsage()
-    const usage = await harness.gateway.gateway.store.searchUsage({ endpoint: 'primary', maxResults: 1 })
+    const usage = await harness.gateway.gateway.store.searchUsage({ endpoint: 'patient', maxResults: 1 })
     expect(usage[0]).toMatchObject({ stream: true, status: 499 })
   })
 

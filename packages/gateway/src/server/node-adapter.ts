@@ -71,21 +71,34 @@ async function writeResponse(outgoing: ServerResponse, response: GatewayHttpResp
   }
   outgoing.writeHead(response.status, response.headers)
   outgoing.flushHeaders()
+  let closed = false
+  outgoing.once('close', () => {
+    closed = true
+  })
   // Events produced in the same turn (one provider packet often holds several) leave in one write.
   let corked = false
   const uncork = () => {
     corked = false
-    outgoing.uncork()
+    if (!closed) outgoing.uncork()
   }
   try {
     for await (const text of response.stream) {
-      if (outgoing.destroyed) break
+      if (closed) break
       if (!corked) {
         corked = true
         outgoing.cork()
         process.nextTick(uncork)
       }
-      if (!outgoing.write(text)) await new Promise((resolve) => outgoing.once('drain', resolve))
+      if (!outgoing.write(text))
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            outgoing.off('drain', done)
+            outgoing.off('close', done)
+            resolve()
+          }
+          outgoing.once('drain', done)
+          outgoing.once('close', done)
+        })
     }
   } finally {
     outgoing.end()

@@ -215,7 +215,11 @@ function sendError(
 
 /** Writes stream parts, destroying the socket after `dropAfter` of them when a drop fault is active. */
 function writeParts(response: ServerResponse, contentType: string, parts: (string | Buffer)[]): void {
-  const { dropAfter, slowMs, fake } = response as ServerResponse & { dropAfter?: number; slowMs?: number; fake?: FakeProvider }
+  const { dropAfter, slowMs, fake } = response as ServerResponse & {
+    dropAfter?: number
+    slowMs?: number
+    fake?: FakeProvider
+  }
   response.writeHead(200, { 'content-type': contentType })
   if (slowMs !== undefined) {
     let index = 0

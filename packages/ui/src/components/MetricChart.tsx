@@ -1,10 +1,11 @@
 import type { MetricBucket } from '@cairn/sdk'
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import {
   alignSeries,
   bucketsToSeries,
+  keyboardStepRange,
   type Series,
   smooth,
   stepRangeForX,
@@ -153,6 +154,22 @@ export function MetricChart(props: MetricChartProps) {
     })
   }, [loaded, props.runs, props.mode, props.smoothing])
 
+  // The whole step range (from the unzoomed load): the bounds of keyboard zoom and pan.
+  const fullSteps = useRef<{ min: number; max: number }>(undefined)
+  if (loaded && !loaded.range && loaded.complete && loaded.buckets.length > 0) {
+    fullSteps.current = {
+      min: Math.min(...loaded.buckets.map((bucket) => Number(bucket.firstStep))),
+      max: Math.max(...loaded.buckets.map((bucket) => Number(bucket.lastStep))),
+    }
+  }
+  const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
+    if (!fullSteps.current || event.target !== event.currentTarget) return
+    const next = keyboardStepRange(event.key, range, fullSteps.current)
+    if (next === undefined) return
+    event.preventDefault()
+    setRange(next ?? undefined)
+  }
+
   const onSelect = useRef<(u: uPlot) => void>(() => {})
   onSelect.current = (u: uPlot) => {
     if (u.select.width < 3 || !loaded) return
@@ -234,7 +251,10 @@ export function MetricChart(props: MetricChartProps) {
       data-complete={loaded?.complete ? 'true' : undefined}
       data-points={points}
       data-max={Number.isFinite(highest) ? highest : undefined}
-      aria-label={`Chart of ${props.metricKey}`}
+      aria-label={`Chart of ${props.metricKey} (+ and - zoom, arrow keys pan, 0 resets)`}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: the chart takes zoom and pan keys
+      tabIndex={0}
+      onKeyDown={onKeyDown}
     >
       <figcaption>
         <strong>{props.metricKey}</strong>

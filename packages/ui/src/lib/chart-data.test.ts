@@ -1,6 +1,6 @@
 import type { MetricBucket } from '@cairn/sdk'
 import { describe, expect, it } from 'vitest'
-import { alignSeries, bucketsToSeries, smooth, stepRangeForX } from './chart-data.js'
+import { alignSeries, bucketsToSeries, keyboardStepRange, smooth, stepRangeForX } from './chart-data.js'
 
 const bucket = (fields: Partial<MetricBucket>): MetricBucket => ({
   runId: 'r',
@@ -57,5 +57,20 @@ describe('chart data', () => {
     ]
     expect(stepRangeForX(buckets, 'time', { min: 12, max: 15 }, new Map())).toEqual({ min: 10, max: 19 })
     expect(stepRangeForX(buckets, 'step', { min: 2.5, max: 7.2 }, new Map())).toEqual({ min: 2, max: 8 })
+  })
+
+  it('zooms and pans the step range from the keyboard', () => {
+    const full = { min: 0, max: 1000 }
+    expect(keyboardStepRange('+', undefined, full)).toEqual({ min: 250, max: 750 })
+    expect(keyboardStepRange('=', { min: 250, max: 750 }, full)).toEqual({ min: 375, max: 625 })
+    expect(keyboardStepRange('ArrowRight', { min: 250, max: 750 }, full)).toEqual({ min: 375, max: 875 })
+    expect(keyboardStepRange('ArrowRight', { min: 400, max: 900 }, full)).toEqual({ min: 500, max: 1000 })
+    expect(keyboardStepRange('ArrowLeft', { min: 50, max: 550 }, full)).toEqual({ min: 0, max: 500 })
+    expect(keyboardStepRange('-', { min: 375, max: 625 }, full)).toEqual({ min: 250, max: 750 })
+    expect(keyboardStepRange('-', { min: 250, max: 750 }, full)).toBeNull()
+    expect(keyboardStepRange('Escape', { min: 250, max: 750 }, full)).toBeNull()
+    expect(keyboardStepRange('ArrowLeft', undefined, full)).toBeNull()
+    expect(keyboardStepRange('+', { min: 10, max: 12 }, full)).toEqual({ min: 10, max: 12 })
+    expect(keyboardStepRange('a', undefined, full)).toBeUndefined()
   })
 })

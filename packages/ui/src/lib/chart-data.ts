@@ -110,3 +110,32 @@ export function stepRangeForX(
   }
   return Number.isFinite(min) ? { min, max } : undefined
 }
+
+/**
+ * The step range after a chart key: `+`/`=` zooms in to the middle half, `-` zooms out twice as wide, ←/→ pan by a
+ * quarter of the range, `0` or Escape resets. `full` is the whole step range of the chart. Answers `null` for
+ * the whole range (no zoom) and `undefined` for keys the chart does not handle.
+ */
+export function keyboardStepRange(
+  key: string,
+  current: { min: number; max: number } | undefined,
+  full: { min: number; max: number },
+): { min: number; max: number } | null | undefined {
+  const range = current ?? full
+  const span = Math.max(1, range.max - range.min)
+  let next: { min: number; max: number }
+  if (key === '+' || key === '=') {
+    if (span < 4) return current ?? null
+    next = { min: range.min + Math.floor(span / 4), max: range.max - Math.floor(span / 4) }
+  } else if (key === '-' || key === '_') {
+    next = { min: range.min - Math.ceil(span / 2), max: range.max + Math.ceil(span / 2) }
+  } else if (key === 'ArrowLeft' || key === 'ArrowRight') {
+    if (!current) return null
+    const shift = Math.max(1, Math.floor(span / 4)) * (key === 'ArrowLeft' ? -1 : 1)
+    const min = Math.max(full.min, Math.min(full.max - span, range.min + shift))
+    next = { min, max: min + span }
+  } else if (key === '0' || key === 'Escape') return null
+  else return undefined
+  next = { min: Math.max(full.min, next.min), max: Math.min(full.max, next.max) }
+  return next.min <= full.min && next.max >= full.max ? null : next
+}
