@@ -24,7 +24,7 @@ const { values } = parseArgs({
     'size-mb': { type: 'string', default: '1024' },
     repeats: { type: 'string', default: '3' },
     files: { type: 'string', default: '10000' },
-    servers: { type: 'string', default: 'cairn,mlflow' },
+    servers: { type: 'string', default: 'cairn,mlflow,bare-pipe' },
     'page-size': { type: 'string', default: '1000' },
     'work-dir': { type: 'string', default: os.tmpdir() },
   },
@@ -99,11 +99,15 @@ async function benchTransfers(servers, source, work) {
   const times = { copyFile: [], streamCopy: [] }
   const urls = {}
   for (const server of servers) {
+    times[`${server.name} upload`] = []
+    times[`${server.name} download`] = []
+    if (server.name === 'bare-pipe') {
+      urls[server.name] = (i) => `${server.baseUrl}/big-${i}.bin`
+      continue
+    }
     const info = await newRun(server.baseUrl, `bench-transfer-${Date.now()}`)
     const root = info.artifact_uri.replace(/^mlflow-artifacts:/, '').replace(/^\/+/, '')
     urls[server.name] = (i) => `${server.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${root}/big-${i}.bin`
-    times[`${server.name} upload`] = []
-    times[`${server.name} download`] = []
   }
   for (let i = 0; i < REPEATS; i++) {
     const copy = path.join(work, `copy-${i}.bin`)
@@ -213,6 +217,20 @@ async function main() {
       mkdirSync(dir, { recursive: true })
       const port = await freePort()
       const destination = path.join(dir, 'artifacts')
+      if (name === 'bare-pipe') {
+        const spec = {
+          command: process.execPath,
+          args: [
+            path.join(REPO, 'bench/lib/bare-pipe-server.mjs'),
+            '--dir',
+            path.join(dir, 'files'),
+            '--port',
+            String(port),
+          ],
+        }
+        servers.push(await startServer({ name, ...spec, cwd: dir }))
+        continue
+      }
       const spec =
         name === 'mlflow'
           ? mlflowCommand({ repoRoot: REPO, dir, port, workers: 1 })
@@ -242,7 +260,7 @@ async function main() {
     result.loadAverage = os.loadavg()
     sampler.label('listing')
     for (const server of servers) {
-      const listing = await benchListing(server)
+      const listing = server.name === 'bare-pipe' ? { listAllMs: Number.NaN } : await benchListing(server)
       const uploadMs = transfers[`${server.name} upload`]
       const downloadMs = transfers[`${server.name} download`]
       result.servers[server.name] = {
@@ -262,7 +280,7 @@ async function main() {
     }
   } finally {
     for (const server of servers) {
-      sampler.untrack(server.name)
+      if (server.name !== 'bare-pipe') sampler.untrack(server.name)
       await server.stop()
       server.client.close()
     }
@@ -282,6 +300,12 @@ async function main() {
   }
   const cairn = result.servers.cairn
   const mlflow = result.servers.mlflow
+  const pipe = result.servers['bare-pipe']
+  if (cairn && pipe) {
+    lines.push(
+      `cairn vs a bare Node HTTP pipe (the HTTP hop alone): upload ${((pipe.uploadMs / cairn.uploadMs) * 100).toFixed(0)}%, download ${((pipe.downloadMs / cairn.downloadMs) * 100).toFixed(0)}%`,
+    )
+  }
   if (cairn && mlflow) {
     lines.push(
       `cairn vs mlflow: upload ${(mlflow.uploadMs / cairn.uploadMs).toFixed(1)}×, download ${(mlflow.downloadMs / cairn.downloadMs).toFixed(1)}×, list ${(mlflow.listAllMs / cairn.listAllMs).toFixed(1)}×`,
