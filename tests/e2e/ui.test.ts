@@ -218,13 +218,22 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
     expect(Number(middle[1])).toBeGreaterThan(20_000)
     expect(Number(middle[2])).toBeLessThan(80_000)
     await page.keyboard.press('ArrowRight')
-    await chart.getByText(`steps ${Number(middle[1]) + 12_500}–${Number(middle[2]) + 12_500}`).waitFor()
+    const [panMin, panMax] = [Number(middle[1]) + 12_500, Number(middle[2]) + 12_500]
+    await chart.getByText(`steps ${panMin}–${panMax}`).waitFor()
+    // The zoom is in the URL: a reload (or a shared link) opens the chart zoomed the same way.
+    expect(page.url()).toContain(`zoom.loss=${panMin}%3A${panMax}`)
+    await page.reload()
+    await chart.getByText(`steps ${panMin}–${panMax}`).waitFor()
+    await expect.poll(async () => Number(await chart.getAttribute('data-max'))).toBe(1000)
+    await chart.focus()
     await page.keyboard.press('Escape')
     await chart.getByText(/^steps /).waitFor({ state: 'detached' })
   })
 
   it('updates the chart of a running run as it logs (live)', async () => {
-    const live = await client.createRun({ experimentId, runName: 'live-run' })
+    // Its own experiment, so the other tests' run counts stay as they are.
+    const liveExperiment = await client.createExperiment({ name: 'e2e-ui-live' })
+    const live = await client.createRun({ experimentId: liveExperiment, runName: 'live-run' })
     const runId = live.info.runId
     const points = (from: number, value: (step: number) => number) =>
       Array.from({ length: 10 }, (_, index) => ({
@@ -234,7 +243,7 @@ describe.skipIf(SKIP_BROWSER)('web UI in chromium', () => {
         timestamp: 1_700_000_000_000 + from + index,
       }))
     await client.logBatch({ runId, metrics: points(0, (step) => step) })
-    await open(`#/experiments/${experimentId}/runs/${runId}?tab=charts`)
+    await open(`#/experiments/${liveExperiment}/runs/${runId}?tab=charts`)
     const chart = page.getByTestId('chart-live')
     await chart.locator('.badge.live').waitFor()
     await expect.poll(async () => Number(await chart.getAttribute('data-max'))).toBe(9)

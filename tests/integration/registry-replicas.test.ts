@@ -3,7 +3,7 @@
 // registered-model race must end in one success and RESOURCE_ALREADY_EXISTS, never a 5xx.
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type CairnProcess, sqliteUri, startCairn, tempDir } from './helpers/cairn-process.mjs'
+import { type CairnProcess, postMlflow, sqliteUri, startCairn, tempDir } from './helpers/cairn-process.mjs'
 import {
   createDatabase,
   postgresProblem,
@@ -16,16 +16,7 @@ const CI = process.env.CI === 'true' || process.env.CI === '1'
 const stores = requestedStores()
 const problem = stores.includes('postgres') ? await postgresProblem() : undefined
 
-async function post(baseUrl: string, route: string, body: Record<string, unknown>) {
-  const response = await fetch(new URL(`/api/2.0/mlflow/${route}`, baseUrl), {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  })
-  const text = await response.text()
-  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> }
-}
+const post = postMlflow
 
 function suite(store: 'sqlite' | 'postgres') {
   const skip = !stores.includes(store) || (store === 'postgres' && problem !== undefined && !CI)

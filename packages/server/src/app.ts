@@ -18,6 +18,7 @@ import {
 import { buildOpenApiDocument } from './openapi/openapi-document.js'
 import { ARTIFACT_API_ROUTES, registerArtifactRoutes } from './routes/artifact-routes.js'
 import { CAIRN_ROUTES } from './routes/cairn-routes.js'
+import { PROMPTLAB_ROUTES } from './routes/promptlab-routes.js'
 import { REGISTRY_ROUTES } from './routes/registry-routes.js'
 import type { HttpMethod, RouteDefinition } from './routes/route-definition.js'
 import { TRACKING_ROUTES } from './routes/tracking-routes.js'
@@ -129,14 +130,20 @@ export function createApp(options: CreateAppOptions): Hono {
   app.get('/model-versions/get-artifact', getModelVersionArtifactHandler(services))
 
   const openApiDocument = buildOpenApiDocument(
-    [...TRACKING_ROUTES, ...CAIRN_ROUTES, ...ARTIFACT_API_ROUTES, ...REGISTRY_ROUTES],
+    [...TRACKING_ROUTES, ...CAIRN_ROUTES, ...ARTIFACT_API_ROUTES, ...REGISTRY_ROUTES, ...PROMPTLAB_ROUTES],
     API_PREFIXES,
   )
   const openApiText = JSON.stringify(openApiDocument)
   app.get('/api/openapi.json', () => new Response(openApiText, { headers: JSON_HEADERS }))
 
   const allowedByPath = new Map<string, HttpMethod[]>()
-  for (const route of [...TRACKING_ROUTES, ...CAIRN_ROUTES, ...ARTIFACT_API_ROUTES, ...REGISTRY_ROUTES]) {
+  for (const route of [
+    ...TRACKING_ROUTES,
+    ...CAIRN_ROUTES,
+    ...ARTIFACT_API_ROUTES,
+    ...REGISTRY_ROUTES,
+    ...PROMPTLAB_ROUTES,
+  ]) {
     const limit = route.bodyLimit ?? generalLimit
     const shape = describeRequest(route.request, {
       bodyLimit: limit,

@@ -52,43 +52,65 @@ export async function getMetricHistoryBuckets(
       `min_step (${input.startStep}) must not be greater than max_step (${input.endStep}).`,
     )
   }
-  const plan = await db.read((session) => planBuckets(db, session, input))
-  if (!plan) return []
-  const rowsByRun = await readBucketRows(db, input.metricKey, plan)
+  if (db.kind === 'sqlite' && bucketThreadCount() > 0) {
+    // Three short holds of the store's connection; the long part (the scans) runs on worker threads between them.
+    const plan = await db.read((session) => planBuckets(db, session, input))
+    if (!plan) return []
+    const rowsByRun = await readBucketRowsOnWorkers(db, input.metricKey, plan)
+    return db.read((session) => assembleBuckets(db, session, input.metricKey, plan, rowsByRun))
+  }
+  // One hold of the connection for the whole request, so a request's answer never waits behind other requests' scans.
   return db.read(async (session) => {
-    const buckets: MetricBucket[] = []
+    const plan = await planBuckets(db, session, input)
+    if (!plan) return []
+    const rowsByRun = new Map<string, unknown[][]>()
     for (const [runId, runPk] of plan.runPks) {
-      const rows = rowsByRun.get(runId) ?? []
-      if (rows.length === 0) continue
-      const edges = await readEdgePoints(db, session, {
-        runPk,
-        metricKey: input.metricKey,
-        steps: rows.flatMap((row) => [row[4] as Int64Value, row[5] as Int64Value]),
-      })
-      for (const row of rows) {
-        const minStep = row[4] as Int64Value
-        const maxStep = row[5] as Int64Value
-        const first = edges.get(String(minStep))
-        const last = edges.get(String(maxStep))
-        // A point deleted between the two reads (a purged run): leave its bucket out rather than fail.
-        if (!first || !last) continue
-        buckets.push({
-          runId,
-          bucket: Number(row[0]),
-          count: Number(row[1]),
-          min: Number(row[2]),
-          max: Number(row[3]),
-          firstStep: minStep,
-          firstValue: first.firstValue,
-          firstTimestamp: first.firstTimestamp,
-          lastStep: maxStep,
-          lastValue: last.lastValue,
-          lastTimestamp: last.lastTimestamp,
-        })
-      }
+      rowsByRun.set(runId, await readRunRows(db, session, input.metricKey, plan, runPk))
     }
-    return buckets
+    return assembleBuckets(db, session, input.metricKey, plan, rowsByRun)
   })
+}
+
+/** The answer: each run's bucket rows completed with their first and last points. */
+async function assembleBuckets(
+  db: SqlDatabase,
+  session: Session,
+  metricKey: string,
+  plan: BucketPlan,
+  rowsByRun: ReadonlyMap<string, unknown[][]>,
+): Promise<MetricBucket[]> {
+  const buckets: MetricBucket[] = []
+  for (const [runId, runPk] of plan.runPks) {
+    const rows = rowsByRun.get(runId) ?? []
+    if (rows.length === 0) continue
+    const edges = await readEdgePoints(db, session, {
+      runPk,
+      metricKey,
+      steps: rows.flatMap((row) => [row[4] as Int64Value, row[5] as Int64Value]),
+    })
+    for (const row of rows) {
+      const minStep = row[4] as Int64Value
+      const maxStep = row[5] as Int64Value
+      const first = edges.get(String(minStep))
+      const last = edges.get(String(maxStep))
+      // A point deleted between the two reads (a purged run): leave its bucket out rather than fail.
+      if (!first || !last) continue
+      buckets.push({
+        runId,
+        bucket: Number(row[0]),
+        count: Number(row[1]),
+        min: Number(row[2]),
+        max: Number(row[3]),
+        firstStep: minStep,
+        firstValue: first.firstValue,
+        firstTimestamp: first.firstTimestamp,
+        lastStep: maxStep,
+        lastValue: last.lastValue,
+        lastTimestamp: last.lastTimestamp,
+      })
+    }
+  }
+  return buckets
 }
 
 interface BucketPlan {
@@ -140,40 +162,47 @@ async function planBuckets(
   return { runPks, start, end, width, sqliteFile }
 }
 
+/** One run's bucket rows on the store's connection: one grouped statement on PostgreSQL, index scans on SQLite. */
+function readRunRows(
+  db: SqlDatabase,
+  session: Session,
+  metricKey: string,
+  plan: BucketPlan,
+  runPk: number,
+): Promise<unknown[][]> {
+  const { start, end, width } = plan
+  return db.kind === 'postgres'
+    ? session.selectRows(PG_BUCKETS_SQL, [start, width, runPk, metricKey, start, end], EXACT)
+    : sqliteBuckets(session, { runPk, metricKey, start, end, width })
+}
+
 /**
- * Each run's bucket rows. PostgreSQL groups a run's range in one statement. A SQLite file is read on worker
- * threads (`sqlite-bucket-workers.ts`), so the store's connection stays free for other requests meanwhile and, with
- * cores to spare, several runs are read at once; an in-memory database (or `CAIRN_BUCKET_THREADS=0`) is read on the
- * store's connection.
+ * Each run's bucket rows from a SQLite file, read on worker threads (`sqlite-bucket-workers.ts`): the store's
+ * connection stays free for other requests meanwhile and, with cores to spare, several runs are read at once. An
+ * in-memory database, or a worker that cannot read the file (say, a read-only folder without the WAL's
+ * shared-memory file), leaves a run to the store's connection.
  */
-async function readBucketRows(
+async function readBucketRowsOnWorkers(
   db: SqlDatabase,
   metricKey: string,
   plan: BucketPlan,
 ): Promise<Map<string, unknown[][]>> {
   const { start, end, width } = plan
   const entries = [...plan.runPks]
-  const useWorkers = db.kind === 'sqlite' && plan.sqliteFile !== '' && bucketThreadCount() > 0
   const rows = await Promise.all(
     entries.map(async ([, runPk]) => {
-      if (useWorkers) {
-        // A worker that cannot read the file (say, a read-only folder without the WAL's shared-memory file)
-        // leaves the work to the store's own connection.
-        const rows = await computeBucketsInWorker({
-          filename: plan.sqliteFile!,
-          runPk,
-          metricKey,
-          start,
-          end,
-          width,
-        }).catch(() => undefined)
-        if (rows) return rows
-      }
-      return db.read((session) =>
-        db.kind === 'postgres'
-          ? session.selectRows(PG_BUCKETS_SQL, [start, width, runPk, metricKey, start, end], EXACT)
-          : sqliteBuckets(session, { runPk, metricKey, start, end, width }),
-      )
+      const fromWorker =
+        plan.sqliteFile === ''
+          ? undefined
+          : await computeBucketsInWorker({
+              filename: plan.sqliteFile!,
+              runPk,
+              metricKey,
+              start,
+              end,
+              width,
+            }).catch(() => undefined)
+      return fromWorker ?? db.read((session) => readRunRows(db, session, metricKey, plan, runPk))
     }),
   )
   return new Map(entries.map(([runId], index) => [runId, rows[index]!]))

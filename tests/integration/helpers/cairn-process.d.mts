@@ -32,3 +32,8 @@ export declare function sqliteUri(file: string): string
 export declare function tempDir(prefix?: string): string
 export declare function assertCliBuilt(): void
 export declare function startCairn(options: StartCairnOptions): Promise<CairnProcess>
+export declare function postMlflow(
+  baseUrl: string,
+  route: string,
+  body: Record<string, unknown>,
+): Promise<{ status: number; text: string; body: Record<string, unknown> }>

@@ -166,3 +166,18 @@ export async function startCairn(options) {
   }
   return handle
 }
+
+/**
+ * POSTs a JSON body to `/api/2.0/mlflow/<route>` of a server and answers its status and parsed body (`{}` when
+ * empty). Times out after 30 s so a hung server fails the test instead of stalling it.
+ */
+export async function postMlflow(baseUrl, route, body) {
+  const response = await fetch(new URL(`/api/2.0/mlflow/${route}`, baseUrl), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  })
+  const text = await response.text()
+  return { status: response.status, text, body: text ? JSON.parse(text) : {} }
+}

@@ -1,5 +1,17 @@
+import type {
+  GatewayApiKey as ApiKeyJson,
+  GatewayUsageRecord as UsageRecordJson,
+  GatewayUsageSummaryRow as UsageSummaryJson,
+} from '@cairn/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fakeModelConfig, type Harness, startHarness } from '../test-support/gateway-harness.js'
+import {
+  fakeModelConfig,
+  type GatewayAnswer,
+  type GatewayErrorBody,
+  type Harness,
+  startHarness,
+} from '../test-support/gateway-harness.js'
+import type { ChatResponse } from '../types.js'
 
 let harness: Harness
 const chat = { messages: [{ role: 'user', content: 'one two three' }] }
@@ -47,7 +59,7 @@ describe('API keys and limits', () => {
     const missing = await harness.post('/v1/chat/completions', { model: 'open', ...chat })
     expect(missing.status).toBe(401)
     expect(missing.body.error_code).toBe('UNAUTHENTICATED')
-    expect(missing.body.error.type).toBe('authentication_error')
+    expect(missing.body.error?.type).toBe('authentication_error')
     const wrong = await harness.post('/v1/chat/completions', { model: 'open', ...chat }, bearer('nope'))
     expect(wrong.status).toBe(401)
     const right = await harness.post('/endpoints/open/invocations', chat, bearer('narrow-key-secret'))
@@ -62,7 +74,7 @@ describe('API keys and limits', () => {
 
   it("enforces MLflow's per-caller limit with 429 and Retry-After", async () => {
     const statuses: number[] = []
-    let last: Awaited<ReturnType<Harness['post']>> | undefined
+    let last: GatewayAnswer<GatewayErrorBody> | undefined
     for (let index = 0; index < 3; index++) {
       last = await harness.post(
         '/endpoints/per-caller/invocations',
@@ -94,7 +106,7 @@ describe('API keys and limits', () => {
   it("enforces an endpoint's tokens per minute once they are used up", async () => {
     const first = await harness.post('/endpoints/tokens/invocations', chat, bearer('narrow-key-secret-x'))
     expect(first.status).toBe(401)
-    const ok = await harness.post(
+    const ok = await harness.post<ChatResponse>(
       '/v1/chat/completions',
       { model: 'tokens', ...chat },
       bearer('frugal-key-secret'),
@@ -132,10 +144,10 @@ describe('usage and metrics', () => {
         )
       ).status,
     ).toBe(200)
-    const usage = await harness.get('/api/2.0/gateway/usage?max_results=500')
+    const usage = await harness.get<{ usage: UsageRecordJson[] }>('/api/2.0/gateway/usage?max_results=500')
     expect(usage.status).toBe(200)
-    const records = usage.body.usage as any[]
-    const priced = records.find((record) => record.endpoint === 'open' && record.status === 200)
+    const records = usage.body.usage
+    const priced = records.find((record) => record.endpoint === 'open' && record.status === 200)!
     expect(priced).toMatchObject({ provider: 'openai', model: 'priced-model', stream: false })
     expect(priced.input_tokens).toBe(3)
     expect(priced.output_tokens).toBe(4)
@@ -144,14 +156,16 @@ describe('usage and metrics', () => {
     expect(priced.key_id).toMatch(/^config:/)
     expect(priced.request_body).toBeUndefined()
     expect(records.some((record) => record.status === 429)).toBe(true)
-    const logged = records.find((record) => record.endpoint === 'logged')
-    expect(JSON.parse(logged.request_body).messages[0].content).toBe('keep me')
-    expect(JSON.parse(logged.response_body).choices[0].message.content).toBe('echo: keep me')
+    const logged = records.find((record) => record.endpoint === 'logged')!
+    expect(JSON.parse(logged.request_body ?? '').messages[0].content).toBe('keep me')
+    expect(JSON.parse(logged.response_body ?? '').choices[0].message.content).toBe('echo: keep me')
 
-    const filtered = await harness.get('/api/2.0/gateway/usage?endpoint=tokens')
-    expect(filtered.body.usage.every((record: any) => record.endpoint === 'tokens')).toBe(true)
-    const summary = await harness.get('/api/2.0/gateway/usage/summary?endpoint=open')
-    const row = summary.body.summary.find((item: any) => item.key_id === 'config:frugal')
+    const filtered = await harness.get<{ usage: UsageRecordJson[] }>('/api/2.0/gateway/usage?endpoint=tokens')
+    expect(filtered.body.usage.every((record) => record.endpoint === 'tokens')).toBe(true)
+    const summary = await harness.get<{ summary: UsageSummaryJson[] }>(
+      '/api/2.0/gateway/usage/summary?endpoint=open',
+    )
+    const row = summary.body.summary.find((item) => item.key_id === 'config:frugal')
     expect(row).toMatchObject({ endpoint: 'open', calls: 2, errors: 1 })
     expect((await harness.get('/api/2.0/gateway/usage?max_results=0')).status).toBe(400)
   })
@@ -171,19 +185,19 @@ describe('usage and metrics', () => {
   })
 
   it('creates, uses and deletes stored keys through the admin API (hashed at rest)', async () => {
-    const created = await harness.post('/api/2.0/gateway/api-keys', {
+    const created = await harness.post<{ api_key: ApiKeyJson; secret: string }>('/api/2.0/gateway/api-keys', {
       name: 'made-by-api',
       requests_per_minute: 1,
     })
     expect(created.status, created.text).toBe(200)
-    const secret = created.body.secret as string
+    const secret = created.body.secret
     expect(secret).toMatch(/^cairn-gw-/)
     const stored = await harness.gateway.gateway.store.listApiKeys()
     expect(JSON.stringify(stored)).not.toContain(secret)
     expect((await harness.post('/endpoints/open/invocations', chat, bearer(secret))).status).toBe(200)
     expect((await harness.post('/endpoints/open/invocations', chat, bearer(secret))).status).toBe(429)
-    const listed = await harness.get('/api/2.0/gateway/api-keys')
-    expect(listed.body.api_keys.map((key: any) => key.name)).toContain('made-by-api')
+    const listed = await harness.get<{ api_keys: ApiKeyJson[] }>('/api/2.0/gateway/api-keys')
+    expect(listed.body.api_keys.map((key) => key.name)).toContain('made-by-api')
     const keyId = created.body.api_key.key_id
     const deleted = await fetch(`${harness.gateway.url}/api/2.0/gateway/api-keys/${keyId}`, {
       method: 'DELETE',

@@ -7,6 +7,7 @@ import {
   sseData,
   startHarness,
 } from '../test-support/gateway-harness.js'
+import type { ChatResponse, CompletionsResponse, EmbeddingsResponse } from '../types.js'
 
 const CASES: { provider: string; model: string; embeddings: boolean }[] = [
   { provider: 'openai', model: 'gpt-4o-mini', embeddings: true },
@@ -65,26 +66,29 @@ describe.each(CASES)('provider $provider through the gateway', ({ provider }) =>
       { role: 'system', content: 'be brief' },
       { role: 'user', content: `hello ${provider}` },
     ]
-    const mlflow = await harness.post(`/endpoints/${provider}-chat/invocations`, {
+    const mlflow = await harness.post<ChatResponse>(`/endpoints/${provider}-chat/invocations`, {
       messages,
       temperature: 0.4,
       max_tokens: 50,
     })
     expect(mlflow.status, mlflow.text).toBe(200)
     expect(mlflow.body.object).toBe('chat.completion')
-    expect(mlflow.body.choices[0].message).toMatchObject({
+    expect(mlflow.body.choices[0]?.message).toMatchObject({
       role: 'assistant',
       content: fakeReply(`hello ${provider}`),
     })
-    expect(mlflow.body.choices[0].finish_reason).toBe('stop')
+    expect(mlflow.body.choices[0]?.finish_reason).toBe('stop')
     expect(mlflow.body.usage.prompt_tokens).toBeGreaterThan(0)
     expect(mlflow.body.usage.total_tokens).toBe(
       mlflow.body.usage.prompt_tokens + mlflow.body.usage.completion_tokens,
     )
 
-    const openai = await harness.post('/v1/chat/completions', { model: `${provider}-chat`, messages })
+    const openai = await harness.post<ChatResponse>('/v1/chat/completions', {
+      model: `${provider}-chat`,
+      messages,
+    })
     expect(openai.status, openai.text).toBe(200)
-    expect(openai.body.choices[0].message.content).toBe(fakeReply(`hello ${provider}`))
+    expect(openai.body.choices[0]?.message.content).toBe(fakeReply(`hello ${provider}`))
   })
 
   it('streams chat as server-sent events', async () => {
@@ -108,13 +112,16 @@ describe.each(CASES)('provider $provider through the gateway', ({ provider }) =>
   })
 
   it('answers and streams completions', async () => {
-    const response = await harness.post(`/endpoints/${provider}-completions/invocations`, {
-      prompt: 'complete this',
-      max_tokens: 20,
-    })
+    const response = await harness.post<CompletionsResponse>(
+      `/endpoints/${provider}-completions/invocations`,
+      {
+        prompt: 'complete this',
+        max_tokens: 20,
+      },
+    )
     expect(response.status, response.text).toBe(200)
     expect(response.body.object).toBe('text_completion')
-    expect(response.body.choices[0].text).toBe(fakeReply('complete this'))
+    expect(response.body.choices[0]?.text).toBe(fakeReply('complete this'))
 
     const streamed = await harness.post('/v1/completions', {
       model: `${provider}-completions`,
@@ -135,14 +142,19 @@ describe.each(CASES.filter((item) => item.embeddings || item.provider === 'bedro
   ({ provider }) => {
     it('answers embeddings', async () => {
       const name = `${provider}-embeddings`
-      const response = await harness.post('/v1/embeddings', { model: name, input: ['one', 'two'] })
+      const response = await harness.post<EmbeddingsResponse>('/v1/embeddings', {
+        model: name,
+        input: ['one', 'two'],
+      })
       expect(response.status, response.text).toBe(200)
       expect(response.body.object).toBe('list')
       expect(response.body.data).toEqual([
         { object: 'embedding', embedding: FAKE_EMBEDDING, index: 0 },
         { object: 'embedding', embedding: FAKE_EMBEDDING, index: 1 },
       ])
-      const mlflow = await harness.post(`/endpoints/${name}/invocations`, { input: 'single' })
+      const mlflow = await harness.post<EmbeddingsResponse>(`/endpoints/${name}/invocations`, {
+        input: 'single',
+      })
       expect(mlflow.status).toBe(200)
       expect(mlflow.body.data).toHaveLength(1)
     })
@@ -151,12 +163,12 @@ describe.each(CASES.filter((item) => item.embeddings || item.provider === 'bedro
 
 describe('provider mlflow-model-serving through the gateway', () => {
   it('sends inputs to /invocations and reads predictions, streamed as one chunk', async () => {
-    const chat = await harness.post('/endpoints/mlflow-chat/invocations', {
+    const chat = await harness.post<ChatResponse>('/endpoints/mlflow-chat/invocations', {
       messages: [{ role: 'user', content: 'served' }],
       temperature: 0.1,
     })
     expect(chat.status, chat.text).toBe(200)
-    expect(chat.body.choices[0].message.content).toBe(fakeReply('served'))
+    expect(chat.body.choices[0]?.message.content).toBe(fakeReply('served'))
     const request = harness.fakes.mlflow.requests.at(-1)!
     expect(request.body).toEqual({ inputs: ['served'], temperature: 0.1 })
     const streamed = await harness.post('/v1/chat/completions', {
@@ -168,16 +180,16 @@ describe('provider mlflow-model-serving through the gateway', () => {
       .slice(0, -1)
       .map((item) => JSON.parse(item))
     expect(chunks.map((chunk) => chunk.choices[0].delta.content).join('')).toBe(fakeReply('s'))
-    const completion = await harness.post('/v1/completions', { model: 'mlflow-completions', prompt: 'p' })
-    expect(completion.body.choices[0].text).toBe(fakeReply('p'))
-    const embeddings = await harness.post('/v1/embeddings', {
+    const completion = await harness.post<CompletionsResponse>('/v1/completions', {
+      model: 'mlflow-completions',
+      prompt: 'p',
+    })
+    expect(completion.body.choices[0]?.text).toBe(fakeReply('p'))
+    const embeddings = await harness.post<EmbeddingsResponse>('/v1/embeddings', {
       model: 'mlflow-embeddings',
       input: ['embed:a', 'embed:b'],
     })
-    expect(embeddings.body.data.map((item: { embedding: number[] }) => item.embedding)).toEqual([
-      FAKE_EMBEDDING,
-      FAKE_EMBEDDING,
-    ])
+    expect(embeddings.body.data.map((item) => item.embedding)).toEqual([FAKE_EMBEDDING, FAKE_EMBEDDING])
     const twoMessages = await harness.post('/endpoints/mlflow-chat/invocations', {
       messages: [
         { role: 'user', content: 'a' },
@@ -194,20 +206,21 @@ describe('provider wire details', () => {
     const anthropic = fakes.anthropic.requests.find((request) => request.body?.system === 'be brief')!
     expect(anthropic.headers['x-api-key']).toBe(FAKE_KEYS.anthropic)
     expect(anthropic.headers['anthropic-version']).toBe('2023-06-01')
-    expect(anthropic.body.temperature).toBe(0.2) // OpenAI's 0–2 scaled to Anthropic's 0–1
-    expect(anthropic.body.messages).toEqual([{ role: 'user', content: 'hello anthropic' }])
+    expect(anthropic.body?.temperature).toBe(0.2) // OpenAI's 0–2 scaled to Anthropic's 0–1
+    expect(anthropic.body?.messages).toEqual([{ role: 'user', content: 'hello anthropic' }])
     const azure = fakes.azure.requests.find((request) => request.path.includes('/chat/completions'))!
     expect(azure.path).toBe('/openai/deployments/dep-1/chat/completions?api-version=2024-06-01')
     expect(azure.headers['api-key']).toBe(FAKE_KEYS.azure)
-    expect(azure.body.model).toBeUndefined()
+    expect(azure.body?.messages).toBeDefined()
+    expect(azure.body?.model).toBeUndefined()
     const gemini = fakes.gemini.requests.find((request) => request.body?.systemInstruction)!
-    expect(gemini.body.systemInstruction).toEqual({ parts: [{ text: 'be brief' }] })
-    expect(gemini.body.generationConfig.maxOutputTokens).toBe(50)
+    expect(gemini.body?.systemInstruction).toEqual({ parts: [{ text: 'be brief' }] })
+    expect(gemini.body?.generationConfig?.maxOutputTokens).toBe(50)
     const bedrock = fakes.bedrock.requests.find((request) => request.path.endsWith('/converse'))!
     expect(bedrock.path).toBe('/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse')
     expect(bedrock.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDFAKEEXAMPLE\//)
     const ollama = fakes.ollama.requests.find((request) => request.body?.stream === false)!
-    expect(ollama.body.options.num_predict).toBe(50)
+    expect(ollama.body?.options?.num_predict).toBe(50)
   })
 
   it('reports a refused provider key without revealing the configured secret', async () => {

@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { EndpointListJson } from '../test-support/admin-wire.js'
 import { fakeReply } from '../test-support/fake-provider.js'
 import { fakeModelConfig, type Harness, sseData, startHarness } from '../test-support/gateway-harness.js'
+import type { ChatResponse } from '../types.js'
 import { backoffMs, pickWeighted } from './route-call.js'
 
 let harness: Harness
@@ -67,9 +69,9 @@ beforeEach(() => {
 describe('retries and fallbacks', () => {
   it('retries a 500 on the same provider', async () => {
     harness.fakes.openai.faults.push({ type: 'status', status: 500 })
-    const response = await harness.post('/endpoints/primary/invocations', chat('retry'))
+    const response = await harness.post<ChatResponse>('/endpoints/primary/invocations', chat('retry'))
     expect(response.status, response.text).toBe(200)
-    expect(response.body.choices[0].message.content).toBe(fakeReply('retry'))
+    expect(response.body.choices[0]?.message.content).toBe(fakeReply('retry'))
     expect(harness.fakes.openai.requests).toHaveLength(2)
     expect(harness.fakes.anthropic.requests).toHaveLength(0)
   })
@@ -86,12 +88,12 @@ describe('retries and fallbacks', () => {
   it('falls back at once when Retry-After is longer than allowed', async () => {
     harness.fakes.openai.faults.push({ type: 'status', status: 429, retryAfter: '30' })
     const started = Date.now()
-    const response = await harness.post('/endpoints/primary/invocations', chat('fallback'))
+    const response = await harness.post<ChatResponse>('/endpoints/primary/invocations', chat('fallback'))
     expect(response.status).toBe(200)
     expect(Date.now() - started).toBeLessThan(1000)
     expect(harness.fakes.openai.requests).toHaveLength(1)
     expect(harness.fakes.anthropic.requests).toHaveLength(1)
-    expect(response.body.choices[0].message.content).toBe(fakeReply('fallback'))
+    expect(response.body.choices[0]?.message.content).toBe(fakeReply('fallback'))
   })
 
   it('times out a provider that does not answer and falls back', async () => {
@@ -121,7 +123,7 @@ describe('retries and fallbacks', () => {
     const response = await harness.post('/v1/chat/completions', { model: 'lonely', ...chat() })
     expect(response.status).toBe(429)
     expect(response.headers.get('retry-after')).toBe('7')
-    expect(response.body.error.type).toBe('rate_limit_error')
+    expect(response.body.error?.type).toBe('rate_limit_error')
   })
 
   it('answers 504 when the only provider times out', async () => {
@@ -254,25 +256,26 @@ describe('hot reload', () => {
     )
     try {
       reloading.fakes.openai.faults.push({ type: 'delay', ms: 600 })
-      const inFlight = reloading.post('/endpoints/before/invocations', chat('in flight'))
+      const inFlight = reloading.post<ChatResponse>('/endpoints/before/invocations', chat('in flight'))
       await new Promise((resolve) => setTimeout(resolve, 100))
       writeFileSync(
         reloading.configPath,
         `endpoints:\n  - {name: after, endpoint_type: llm/v1/chat, model: {provider: openai, name: m, config: ${fakeModelConfig(reloading.fakes.openai, 'openai')}}}\n`,
       )
       await waitFor(
-        async () => (await reloading.get('/api/2.0/endpoints/')).body.endpoints[0]?.name === 'after',
+        async () =>
+          (await reloading.get<EndpointListJson>('/api/2.0/endpoints/')).body.endpoints[0]?.name === 'after',
       )
       const finished = await inFlight
       expect(finished.status).toBe(200)
-      expect(finished.body.choices[0].message.content).toBe(fakeReply('in flight'))
+      expect(finished.body.choices[0]?.message.content).toBe(fakeReply('in flight'))
       expect((await reloading.post('/endpoints/before/invocations', chat())).status).toBe(404)
 
       writeFileSync(reloading.configPath, 'endpoints:\n  - name: broken\n    endpoint_type: nope\n')
       await new Promise((resolve) => setTimeout(resolve, 400))
       expect(
-        (await reloading.get('/api/2.0/endpoints/')).body.endpoints.map(
-          (endpoint: { name: string }) => endpoint.name,
+        (await reloading.get<EndpointListJson>('/api/2.0/endpoints/')).body.endpoints.map(
+          (endpoint) => endpoint.name,
         ),
       ).toEqual(['after'])
     } finally {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { EndpointInfo } from '../gateway.js'
+import type { LegacyRouteJson } from '../test-support/admin-wire.js'
 import { fakeModelConfig, type Harness, startHarness } from '../test-support/gateway-harness.js'
 
 let harness: Harness
@@ -41,8 +43,10 @@ describe('MLflow gateway routes', () => {
         },
       ],
     })
-    expect((await harness.get('/api/2.0/endpoints/chat')).body.name).toBe('chat')
-    expect((await harness.get('/api/2.0/gateway/routes/')).body.routes[0]).toMatchObject({
+    expect((await harness.get<EndpointInfo>('/api/2.0/endpoints/chat')).body.name).toBe('chat')
+    expect(
+      (await harness.get<{ routes: LegacyRouteJson[] }>('/api/2.0/gateway/routes/')).body.routes[0],
+    ).toMatchObject({
       name: 'chat',
       route_type: 'llm/v1/chat',
     })

@@ -46,12 +46,33 @@ afterAll(async () => {
   await harness?.close()
 })
 
-async function runScript(name: string): Promise<any> {
+/** What `openai_client.py` prints. */
+interface OpenAiScriptResult {
+  chat: string
+  usage: number
+  streamed: string
+  embeddings: number[][]
+  missing_status: number
+}
+
+/** What `mlflow_deployments.py` prints. */
+interface MlflowScriptResult {
+  endpoints: { name: string; endpoint_type: string; provider: string; url: string }[]
+  endpoint_limit: number
+  chat: string
+  completion: string
+  embeddings: number[]
+  streamed: string | null
+  invalid: string
+}
+
+/** Runs a script of `test-support/python` and parses the JSON it prints (shaped as `TResult`). */
+async function runScript<TResult>(name: string): Promise<TResult> {
   const { stdout } = await run(PYTHON, [join(SCRIPTS, name)], {
     timeout: 120_000,
     env: { ...process.env, GATEWAY_URL: harness.gateway.url, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' },
   })
-  return JSON.parse(stdout)
+  return JSON.parse(stdout) as TResult
 }
 
 describe('Python clients against the gateway', () => {
@@ -59,7 +80,7 @@ describe('Python clients against the gateway', () => {
     'the openai package: chat, streaming chat, embeddings',
     async () => {
       expect(HAS_OPENAI, `.venv/bin/python cannot import openai (${PYTHON})`).toBe(true)
-      const result = await runScript('openai_client.py')
+      const result = await runScript<OpenAiScriptResult>('openai_client.py')
       expect(result.chat).toBe(fakeReply('from python'))
       expect(result.usage).toBeGreaterThan(0)
       expect(result.streamed).toBe(fakeReply('python stream'))
@@ -73,7 +94,7 @@ describe('Python clients against the gateway', () => {
     "MLflow's get_deploy_client: list, get, predict (MLflow 3 leaves its predict_stream unimplemented)",
     async () => {
       expect(HAS_MLFLOW, `.venv/bin/python cannot import mlflow.deployments (${PYTHON})`).toBe(true)
-      const result = await runScript('mlflow_deployments.py')
+      const result = await runScript<MlflowScriptResult>('mlflow_deployments.py')
       expect(result.endpoints).toEqual([
         {
           name: 'chat',

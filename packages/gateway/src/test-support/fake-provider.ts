@@ -29,11 +29,61 @@ export type Fault =
   /** Streams one part every `intervalMs`; `closed` of the fake records whether the client hung up first. */
   | { type: 'slow-stream'; intervalMs: number }
 
+/** A text part or content block: OpenAI/Anthropic `{type, text}`, Gemini parts and Bedrock blocks `{text}`. */
+export interface WirePart {
+  type?: string
+  text?: string
+}
+
+/** A chat turn: `content` (OpenAI, Anthropic, Cohere, Ollama, Bedrock blocks) or `parts` (Gemini). */
+export interface WireMessage {
+  role?: string
+  content?: string | WirePart[]
+  parts?: WirePart[]
+}
+
+/**
+ * A provider request body as the fakes read it: the fields of every provider's request that the
+ * fakes validate or tests inspect, each as that provider's API reference types it. The fakes check
+ * the fields at run time too, since a gateway bug may send anything.
+ */
+export interface ProviderRequestBody {
+  model?: string
+  messages?: WireMessage[]
+  /** OpenAI completions. */
+  prompt?: string
+  /** OpenAI and Ollama embeddings. */
+  input?: string | string[]
+  stream?: boolean
+  stream_options?: { include_usage?: boolean }
+  max_tokens?: number
+  temperature?: number
+  /** Anthropic. */
+  system?: string | WirePart[]
+  /** Gemini. */
+  contents?: WireMessage[]
+  systemInstruction?: { parts?: WirePart[] }
+  generationConfig?: { maxOutputTokens?: number; temperature?: number }
+  requests?: { content?: { parts?: WirePart[] } }[]
+  /** Cohere embed. */
+  texts?: string[]
+  input_type?: string
+  /** Bedrock Titan embeddings. */
+  inputText?: string
+  /** Ollama. */
+  options?: { num_predict?: number; temperature?: number }
+  /** `mlflow models serve`. */
+  inputs?: string[]
+  mode?: string
+  [field: string]: unknown
+}
+
 export interface RecordedRequest {
   method: string
   path: string
   headers: http.IncomingHttpHeaders
-  body: any
+  /** The parsed JSON body; undefined when absent or not JSON. */
+  body: ProviderRequestBody | undefined
 }
 
 export interface FakeProvider {
@@ -88,9 +138,9 @@ export async function startFakeProvider(kind: FakeKind): Promise<FakeProvider> {
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
     incoming.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8')
-      let body: any
+      let body: ProviderRequestBody | undefined
       try {
-        body = raw ? JSON.parse(raw) : undefined
+        body = raw ? (JSON.parse(raw) as ProviderRequestBody) : undefined
       } catch {
         body = undefined
       }
@@ -247,11 +297,11 @@ function writeParts(response: ServerResponse, contentType: string, parts: (strin
   setTimeout(() => response.socket?.destroy(), 30)
 }
 
-function lastUserText(messages: any[]): string {
+function lastUserText(messages: readonly WireMessage[]): string {
   const last = [...messages].reverse().find((message) => message.role === 'user')
   if (!last) return ''
   if (typeof last.content === 'string') return last.content
-  if (Array.isArray(last.content)) return last.content.map((part: any) => part.text ?? '').join('')
+  if (Array.isArray(last.content)) return last.content.map((part) => part.text ?? '').join('')
   return ''
 }
 
@@ -308,7 +358,7 @@ const openAiHandler: Handler = (request, response, fake) => {
     return sendError(kind, response, 400, "'messages' is a required property")
   if (!chat && typeof body.prompt !== 'string')
     return sendError(kind, response, 400, "'prompt' is a required property")
-  const prompt = chat ? lastUserText(body.messages) : body.prompt
+  const prompt = chat ? lastUserText(body.messages ?? []) : (body.prompt ?? '')
   const text = fakeReply(prompt)
   const usage = {
     prompt_tokens: tokens(prompt),
@@ -403,7 +453,7 @@ const anthropicHandler: Handler = (request, response, fake) => {
     return sendError('anthropic', response, 400, 'max_tokens: Field required')
   if (
     !Array.isArray(body.messages) ||
-    body.messages.some((message: any) => message.role !== 'user' && message.role !== 'assistant')
+    body.messages.some((message) => message.role !== 'user' && message.role !== 'assistant')
   )
     return sendError('anthropic', response, 400, 'messages: roles must be user or assistant')
   if (body.temperature !== undefined && (body.temperature < 0 || body.temperature > 1))
@@ -481,11 +531,11 @@ const geminiHandler: Handler = (request, response, fake) => {
   }
   if (
     !Array.isArray(body?.contents) ||
-    body.contents.some((content: any) => content.role !== 'user' && content.role !== 'model')
+    body.contents.some((content) => content.role !== 'user' && content.role !== 'model')
   )
     return sendError('gemini', response, 400, 'contents: role must be user or model')
   const last = body.contents.at(-1)
-  const prompt = (last?.parts ?? []).map((part: any) => part.text).join('')
+  const prompt = (last?.parts ?? []).map((part) => part.text ?? '').join('')
   const text = fakeReply(prompt)
   const usageMetadata = {
     promptTokenCount: tokens(prompt),
@@ -573,10 +623,11 @@ const bedrockHandler: Handler = (request, response) => {
     response.end(JSON.stringify({ embedding: FAKE_EMBEDDING, inputTextTokenCount: tokens(body.inputText) }))
     return
   }
-  if (!Array.isArray(body?.messages) || body.messages.some((message: any) => !Array.isArray(message.content)))
+  if (!Array.isArray(body?.messages) || body.messages.some((message) => !Array.isArray(message.content)))
     return sendError('bedrock', response, 400, 'messages must hold content blocks')
   const last = body.messages.at(-1)
-  const prompt = last.content.map((block: any) => block.text ?? '').join('')
+  const blocks = Array.isArray(last?.content) ? last.content : []
+  const prompt = blocks.map((block) => block.text ?? '').join('')
   const text = fakeReply(prompt)
   const usage = {
     inputTokens: tokens(prompt),
@@ -617,7 +668,7 @@ const ollamaHandler: Handler = (request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' })
     response.end(
       JSON.stringify({
-        model: body.model,
+        model: body?.model,
         embeddings: input.map(() => FAKE_EMBEDDING),
         prompt_eval_count: input.length,
       }),
@@ -653,7 +704,7 @@ const mlflowHandler: Handler = (request, response) => {
   if (request.path !== '/invocations') return sendError('mlflow', response, 404, 'not found')
   const inputs = request.body?.inputs
   if (!Array.isArray(inputs)) return sendError('mlflow', response, 400, "Invalid input. Expected 'inputs'")
-  const embed = request.body.mode === 'embed' || inputs.every((input: string) => input.startsWith('embed:'))
+  const embed = request.body?.mode === 'embed' || inputs.every((input: string) => input.startsWith('embed:'))
   response.writeHead(200, { 'content-type': 'application/json' })
   response.end(
     JSON.stringify({

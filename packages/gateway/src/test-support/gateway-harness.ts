@@ -5,20 +5,35 @@ import type { GatewayStore } from '@cairn/core'
 import { type RunningGateway, startGateway } from '../start-gateway.js'
 import { FAKE_KEYS, type FakeKind, type FakeProvider, startFakeProvider } from './fake-provider.js'
 
+/** The error body of the gateway: MLflow's `{error_code, message}`, plus OpenAI's `error` on `/v1` paths. */
+export interface GatewayErrorBody {
+  error_code?: string
+  message?: string
+  error?: { type?: string; message?: string; code?: string | null }
+}
+
+/**
+ * An answer of the gateway. `body` is the parsed JSON taken as the shape the test expects (the
+ * type argument, by default an error body), undefined for a non-JSON answer such as an SSE stream.
+ */
+export interface GatewayAnswer<TBody> {
+  status: number
+  headers: Headers
+  body: TBody
+  text: string
+}
+
 export interface Harness {
   gateway: RunningGateway
   fakes: Record<FakeKind, FakeProvider>
   configPath: string
   /** POSTs JSON to the gateway; resolves with the status, headers and parsed body (or SSE text). */
-  post(
+  post<TBody = GatewayErrorBody>(
     path: string,
     body: unknown,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; headers: Headers; body: any; text: string }>
-  get(
-    path: string,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; headers: Headers; body: any; text: string }>
+  ): Promise<GatewayAnswer<TBody>>
+  get<TBody = GatewayErrorBody>(path: string, headers?: Record<string, string>): Promise<GatewayAnswer<TBody>>
   close(): Promise<void>
 }
 
@@ -105,7 +120,12 @@ export async function startHarness(
     watch: options.watch ?? false,
     logger: quiet,
   })
-  const call = async (method: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
+  const call = async <TBody>(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<GatewayAnswer<TBody>> => {
     const response = await fetch(`${gateway.url}${path}`, {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -118,14 +138,16 @@ export async function startHarness(
     } catch {
       parsed = undefined
     }
-    return { status: response.status, headers: response.headers, body: parsed as any, text }
+    return { status: response.status, headers: response.headers, body: parsed as TBody, text }
   }
   return {
     gateway,
     fakes,
     configPath,
-    post: (path, body, headers) => call('POST', path, body, headers),
-    get: (path, headers) => call('GET', path, undefined, headers),
+    post: <TBody>(path: string, body: unknown, headers?: Record<string, string>) =>
+      call<TBody>('POST', path, body, headers),
+    get: <TBody>(path: string, headers?: Record<string, string>) =>
+      call<TBody>('GET', path, undefined, headers),
     close: async () => {
       await gateway.close()
       await Promise.all(Object.values(fakes).map((fake) => fake.close()))

@@ -1,11 +1,13 @@
 import path from 'node:path'
 import { registryStoreOf, type TrackingStore } from '@cairn/store'
+import { MLFLOW_COMPATIBLE_VERSION } from '../version.js'
 import { ArtifactService } from './artifact-service.js'
 import { ExperimentService } from './experiment-service.js'
 import { withLoggedModelMetrics } from './logged-model-metrics.js'
 import { LoggedModelService } from './logged-model-service.js'
 import { MetricService } from './metric-service.js'
 import { ModelSourceResolver } from './model-source.js'
+import { PromptlabService } from './promptlab-service.js'
 import { RegistryService } from './registry-service.js'
 import { RunService } from './run-service.js'
 import type { ServiceOptions } from './service-options.js'
@@ -22,8 +24,10 @@ export interface Services {
   registry: RegistryService
   loggedModels: LoggedModelService
   webhooks: WebhookService
-  /** Background webhook deliveries (`idle()` waits for them, `close()` stops new ones). */
+  /** The webhook delivery queue's worker in this process (`idle()` waits for it, `close()` stops it). */
   webhookDispatcher: WebhookDispatcher
+  /** Runs of the UI's prompt lab (`runs/create-promptlab-run`). */
+  promptlab: PromptlabService
 }
 
 export function createServices(store: TrackingStore, options: ServiceOptions): Services {
@@ -31,7 +35,9 @@ export function createServices(store: TrackingStore, options: ServiceOptions): S
   const registryStore = registryStoreOf(store)
   const webhookSettings = options.webhooks ?? readWebhookSettings()
   const webhookDispatcher = new WebhookDispatcher(registryStore, webhookSettings)
-  return {
+  // Deliveries a stopped process left queued are sent from here (the first look finds none on a fresh database).
+  webhookDispatcher.start()
+  const services: Omit<Services, 'promptlab'> = {
     experiments,
     runs: new RunService(withLoggedModelMetrics(store, registryStore), experiments, options),
     metrics: new MetricService(store),
@@ -53,4 +59,6 @@ export function createServices(store: TrackingStore, options: ServiceOptions): S
     webhooks: new WebhookService(registryStore, webhookDispatcher, webhookSettings.allowedSchemes),
     webhookDispatcher,
   }
+  const promptlab = new PromptlabService(services.runs, services.artifacts, MLFLOW_COMPATIBLE_VERSION)
+  return { ...services, promptlab }
 }

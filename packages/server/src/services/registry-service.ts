@@ -75,8 +75,9 @@ export class RegistryService {
       description: options.description ?? '',
     })
     const prompt = isPrompt(options.tags)
-    this.webhooks.emit(() => ({
-      event: { entity: prompt ? 'prompt' : 'registered_model', action: 'created' },
+    const event = { entity: prompt ? 'prompt' : 'registered_model', action: 'created' } as const
+    await this.webhooks.emit([event], () => ({
+      event,
       payload: {
         name: options.name,
         tags: tagMap(options.tags, prompt ? [TAG_IS_PROMPT, '_mlflow_prompt_type'] : []),
@@ -137,7 +138,7 @@ export class RegistryService {
     validateModelName(name)
     validateRegistryTag(tag)
     await this.store.setRegisteredModelTag(name, tag)
-    this.emitForPrompt(name, () => ({
+    await this.emitForPrompt(name, () => ({
       event: { entity: 'prompt_tag', action: 'set' },
       payload: { name, key: tag.key, value: tag.value },
     }))
@@ -147,7 +148,7 @@ export class RegistryService {
     validateModelName(name)
     validateRegistryTag({ key, value: '' })
     await this.store.deleteRegisteredModelTag(name, key)
-    this.emitForPrompt(name, () => ({
+    await this.emitForPrompt(name, () => ({
       event: { entity: 'prompt_tag', action: 'deleted' },
       payload: { name, key },
     }))
@@ -172,7 +173,8 @@ export class RegistryService {
       description: options.description ?? '',
       tags: options.tags,
     })
-    this.webhooks.emit(() =>
+    const versionEvent = { entity: prompt ? 'prompt_version' : 'model_version', action: 'created' } as const
+    await this.webhooks.emit([versionEvent], () =>
       prompt
         ? {
             event: { entity: 'prompt_version', action: 'created' },
@@ -268,7 +270,7 @@ export class RegistryService {
     validateRegistryTag(tag)
     const number = parseVersion(version)
     await this.store.setModelVersionTag(name, number, tag)
-    this.emitVersionEvent(name, 'tag', 'set', {
+    await this.emitVersionEvent(name, 'tag', 'set', {
       name,
       version: String(number),
       key: tag.key,
@@ -281,7 +283,7 @@ export class RegistryService {
     validateRegistryTag({ key, value: '' })
     const number = parseVersion(version)
     await this.store.deleteModelVersionTag(name, number, key)
-    this.emitVersionEvent(name, 'tag', 'deleted', { name, version: String(number), key })
+    await this.emitVersionEvent(name, 'tag', 'deleted', { name, version: String(number), key })
   }
 
   async setRegisteredModelAlias(name: string, alias: string, version: string): Promise<void> {
@@ -290,14 +292,14 @@ export class RegistryService {
     validateAliasNotReserved(alias)
     const number = parseVersion(version)
     await this.store.setRegisteredModelAlias(name, alias, number)
-    this.emitVersionEvent(name, 'alias', 'created', { name, alias, version: String(number) })
+    await this.emitVersionEvent(name, 'alias', 'created', { name, alias, version: String(number) })
   }
 
   async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
     validateModelName(name)
     validateAlias(alias)
     await this.store.deleteRegisteredModelAlias(name, alias)
-    this.emitVersionEvent(name, 'alias', 'deleted', { name, alias })
+    await this.emitVersionEvent(name, 'alias', 'deleted', { name, alias })
   }
 
   async getModelVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
@@ -326,25 +328,27 @@ export class RegistryService {
     return this.store.listModelVersionsOfRun(runId)
   }
 
-  /** Version tag and alias events are `prompt_*` ones when the model is a prompt. */
+  /**
+   * Version tag and alias events are `prompt_*` ones when the model is a prompt; the model is read only when
+   * a webhook is subscribed to one of the two.
+   */
   private emitVersionEvent(
     name: string,
     kind: 'tag' | 'alias',
     action: 'set' | 'deleted' | 'created',
     payload: Record<string, unknown>,
-  ): void {
-    this.webhooks.emit(async () => {
+  ): Promise<void> {
+    const [modelEntity, promptEntity] =
+      kind === 'tag'
+        ? (['model_version_tag', 'prompt_version_tag'] as const)
+        : (['model_version_alias', 'prompt_alias'] as const)
+    const candidates = [
+      { entity: modelEntity, action },
+      { entity: promptEntity, action },
+    ]
+    return this.webhooks.emit(candidates, async () => {
       const model = await this.store.getRegisteredModel(name)
-      const prompt = isPrompt(model.tags)
-      const entity =
-        kind === 'tag'
-          ? prompt
-            ? 'prompt_version_tag'
-            : 'model_version_tag'
-          : prompt
-            ? 'prompt_alias'
-            : 'model_version_alias'
-      return { event: { entity, action }, payload }
+      return { event: { entity: isPrompt(model.tags) ? promptEntity : modelEntity, action }, payload }
     })
   }
 
@@ -354,8 +358,9 @@ export class RegistryService {
       event: { entity: 'prompt_tag'; action: 'set' | 'deleted' }
       payload: Record<string, unknown>
     },
-  ) {
-    this.webhooks.emit(async () => {
+  ): Promise<void> {
+    const candidate = message().event
+    return this.webhooks.emit([candidate], async () => {
       const model = await this.store.getRegisteredModel(name)
       return isPrompt(model.tags) ? message() : undefined
     })

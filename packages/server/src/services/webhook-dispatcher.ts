@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto'
 import type { WebhookEvent } from '@cairn/core'
-import type { DeliverableWebhook, RegistryStore } from '@cairn/store'
+import type { ClaimedWebhookDelivery, DeliverableWebhook, RegistryStore } from '@cairn/store'
+import { WebhookSubscriptions } from './webhook-subscriptions.js'
 
 /** Delivery settings (MLflow: `MLFLOW_WEBHOOK_REQUEST_TIMEOUT`, `MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES`). */
 export interface WebhookDeliveryOptions {
@@ -12,6 +13,15 @@ export interface WebhookDeliveryOptions {
   backoffMs: number
   /** Longest backoff in ms (default 60 s). */
   maxBackoffMs: number
+  /** Deliveries one process sends at once (default 10; MLflow: `MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS`). */
+  concurrency?: number
+  /**
+   * How long a process holds a delivery it claimed (default `timeoutMs` + 10 s); if the process dies, another
+   * one takes the delivery over once this lapses.
+   */
+  leaseMs?: number
+  /** How long the set of subscribed events is cached per process (default 2 s; `MLFLOW_WEBHOOK_CACHE_TTL`). */
+  subscriptionTtlMs?: number
 }
 
 export const DEFAULT_WEBHOOK_DELIVERY_OPTIONS: WebhookDeliveryOptions = {
@@ -19,7 +29,15 @@ export const DEFAULT_WEBHOOK_DELIVERY_OPTIONS: WebhookDeliveryOptions = {
   maxRetries: 3,
   backoffMs: 1000,
   maxBackoffMs: 60_000,
+  concurrency: 10,
+  subscriptionTtlMs: 2000,
 }
+
+const LEASE_MARGIN_MS = 10_000
+/** Wait after a failed queue query (the database is down or closing) before trying again. */
+const QUEUE_ERROR_DELAY_MS = 5000
+/** Shortest sleep between two looks at the queue, so rows others hold never cause a busy loop. */
+const MIN_WAKE_DELAY_MS = 50
 
 /** An event to deliver, with its `data` payload. */
 export interface WebhookMessage {
@@ -54,49 +72,113 @@ export function signWebhookPayload(options: {
   return `v1,${digest}`
 }
 
+/** Makes the message of an event (it may read the store), or undefined when there is none to send. */
+export type WebhookMessageProducer = () => Promise<WebhookMessage | undefined> | WebhookMessage | undefined
+
+function retryable(result: WebhookAttemptResult): boolean {
+  return result.responseStatus === undefined
+    ? result.errorMessage !== undefined
+    : RETRY_STATUSES.has(result.responseStatus)
+}
+
+function errorReason(error: unknown): string {
+  return error instanceof Error
+    ? error.cause instanceof Error
+      ? error.cause.message
+      : error.message
+    : String(error)
+}
+
 /**
- * Delivers registry events to webhooks in the background, as MLflow does (POST of
- * `{"entity","action","timestamp","data"}` with `X-MLflow-Delivery-Id`, `X-MLflow-Timestamp` and, with a
- * secret, `X-MLflow-Signature`), with a timeout per attempt and retries with exponential backoff.
- * `emit` never waits: a slow or dead receiver cannot slow the write that raised the event. Every
- * delivery is logged in the store (`webhook_deliveries`).
+ * Delivers registry events to webhooks as MLflow does (POST of `{"entity","action","timestamp","data"}` with
+ * `X-MLflow-Delivery-Id`, `X-MLflow-Timestamp` and, with a secret, `X-MLflow-Signature`), with a timeout per
+ * attempt and retries with exponential backoff.
+ *
+ * Deliveries are durable: `emit` writes one `pending` row per subscribed webhook to `webhook_deliveries` (never
+ * contacting a receiver), and every process's dispatcher claims due rows under a lease, sends one attempt,
+ * and records the result or the time of the next attempt. Rows of a process that stopped are taken over once
+ * their lease lapses, by any process on the database (the one restarted included). With no queued row the
+ * dispatcher makes no query at all.
  */
 export class WebhookDispatcher {
-  readonly #inFlight = new Set<Promise<void>>()
+  readonly #owner = randomUUID()
+  readonly #inFlight = new Set<Promise<unknown>>()
+  readonly #subscriptions: WebhookSubscriptions
+  readonly #concurrency: number
+  readonly #leaseMs: number
+  #active = 0
+  #pumping = false
+  #pumpAgain = false
+  #timer: NodeJS.Timeout | undefined
+  #timerAt = Number.POSITIVE_INFINITY
+  #failing = false
   #closed = false
 
   constructor(
     private readonly store: RegistryStore,
     private readonly options: WebhookDeliveryOptions,
     private readonly logger: { error(message: string, error?: unknown): void } = console,
-  ) {}
-
-  /** Schedules `produce` (which may read the store to decide the event) and its deliveries. */
-  emit(produce: () => Promise<WebhookMessage | undefined> | WebhookMessage | undefined): void {
-    if (this.#closed) return
-    const task = (async () => {
-      const message = await produce()
-      if (!message) return
-      const webhooks = await this.store.listWebhooksForEvent(message.event)
-      await Promise.all(
-        webhooks.map((webhook) => this.deliver(webhook, message, { retries: this.options.maxRetries })),
-      )
-    })().catch((error: unknown) => this.logger.error('Webhook delivery failed', error))
-    this.#inFlight.add(task)
-    void task.finally(() => this.#inFlight.delete(task))
+  ) {
+    this.#subscriptions = new WebhookSubscriptions(
+      store,
+      options.subscriptionTtlMs ?? DEFAULT_WEBHOOK_DELIVERY_OPTIONS.subscriptionTtlMs ?? 0,
+    )
+    this.#concurrency = Math.max(1, options.concurrency ?? DEFAULT_WEBHOOK_DELIVERY_OPTIONS.concurrency ?? 1)
+    this.#leaseMs = options.leaseMs ?? options.timeoutMs + LEASE_MARGIN_MS
   }
 
-  /** Resolves when every delivery scheduled so far has finished (tests, shutdown). */
+  /** Looks once (now, with a read) for deliveries left queued by a process that stopped, and delivers them. */
+  start(): void {
+    this.track(this.sleepUntilDue())
+  }
+
+  /**
+   * Queues the event `produce` makes (it may read the store) for its webhooks. `candidates` are the events it
+   * can make: when none has a subscriber, `produce` is not called. Resolves once the deliveries are stored;
+   * never rejects (a failure is logged; the registry write that raised the event stands).
+   */
+  async emit(candidates: readonly WebhookEvent[], produce: WebhookMessageProducer): Promise<void> {
+    if (this.#closed) return
+    const task = (async () => {
+      if (!(await this.#subscriptions.hasAny(candidates))) return
+      const message = await produce()
+      if (!message || !(await this.#subscriptions.hasAny([message.event]))) return
+      const createdAt = Date.now()
+      const queued = await this.store.enqueueWebhookDeliveries({
+        event: message.event,
+        body: JSON.stringify({
+          entity: message.event.entity,
+          action: message.event.action,
+          timestamp: isoTimestamp(new Date(createdAt)),
+          data: message.payload,
+        }),
+        createdAt,
+      })
+      if (queued > 0) this.wake()
+    })().catch((error: unknown) => this.logger.error('Could not queue a webhook delivery', error))
+    this.track(task)
+    await task
+  }
+
+  /** Webhooks changed through this process: the next event reads the subscriptions again. */
+  invalidateSubscriptions(): void {
+    this.#subscriptions.invalidate()
+  }
+
+  /** Resolves when every delivery this process queued or holds has been tried (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
   }
 
-  /** Stops accepting events; deliveries under way finish. */
-  close(): void {
+  /** Stops claiming deliveries and waits for the attempts under way; queued ones stay for other processes. */
+  async close(): Promise<void> {
     this.#closed = true
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    await this.idle()
   }
 
-  /** Sends one message to one webhook (with retries), logging the delivery; never throws. */
+  /** Sends one message to one webhook at once (the test endpoint), with retries, logging it; never throws. */
   async deliver(
     webhook: DeliverableWebhook,
     message: WebhookMessage,
@@ -118,7 +200,7 @@ export class WebhookDispatcher {
     const body = JSON.stringify({
       entity: message.event.entity,
       action: message.event.action,
-      timestamp: isoTimestamp(new Date()),
+      timestamp: isoTimestamp(new Date(createdAt)),
       data: message.payload,
     })
     let result: WebhookAttemptResult = { success: false }
@@ -126,15 +208,8 @@ export class WebhookDispatcher {
     for (;;) {
       attempts++
       result = await this.attempt(webhook, deliveryId, body)
-      const retryable =
-        result.responseStatus === undefined
-          ? result.errorMessage !== undefined
-          : RETRY_STATUSES.has(result.responseStatus)
-      if (result.success || !retryable || attempts > options.retries) break
-      const base = Math.min(this.options.backoffMs * 2 ** (attempts - 1), this.options.maxBackoffMs)
-      await new Promise((resolve) =>
-        setTimeout(resolve, base + Math.random() * this.options.backoffMs).unref(),
-      )
+      if (result.success || !retryable(result) || attempts > options.retries) break
+      await new Promise((resolve) => setTimeout(resolve, this.backoffMs(attempts)).unref())
     }
     const update = {
       deliveryId,
@@ -148,6 +223,106 @@ export class WebhookDispatcher {
       .updateWebhookDelivery(update)
       .catch((error: unknown) => this.logger.error('Could not log a webhook delivery', error))
     return result
+  }
+
+  private track(task: Promise<unknown>): void {
+    this.#inFlight.add(task)
+    void task.finally(() => this.#inFlight.delete(task))
+  }
+
+  private backoffMs(attempts: number): number {
+    const base = Math.min(this.options.backoffMs * 2 ** (attempts - 1), this.options.maxBackoffMs)
+    return Math.round(base + Math.random() * this.options.backoffMs)
+  }
+
+  private wake(): void {
+    this.schedule(Date.now())
+  }
+
+  private schedule(at: number): void {
+    if (this.#closed || (this.#timer && this.#timerAt <= at)) return
+    clearTimeout(this.#timer)
+    this.#timerAt = at
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined
+        this.#timerAt = Number.POSITIVE_INFINITY
+        this.track(this.pump())
+      },
+      Math.max(0, at - Date.now()),
+    ).unref()
+  }
+
+  /** Claims due deliveries while slots are free, then sleeps until queued work may next be due. */
+  private async pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#pumpAgain = true
+      return
+    }
+    this.#pumping = true
+    try {
+      do {
+        this.#pumpAgain = false
+        while (!this.#closed && this.#active < this.#concurrency) {
+          const claimed = await this.store.claimWebhookDeliveries({
+            owner: this.#owner,
+            now: Date.now(),
+            leaseMs: this.#leaseMs,
+            limit: this.#concurrency - this.#active,
+          })
+          for (const delivery of claimed) this.send(delivery)
+          if (claimed.length === 0) break
+        }
+      } while (this.#pumpAgain && !this.#closed)
+    } catch (error) {
+      this.queueFailed(error)
+      return
+    } finally {
+      this.#pumping = false
+    }
+    await this.sleepUntilDue()
+  }
+
+  /** Sets the timer for the next queued delivery that may be due; with none queued, sets none. */
+  private async sleepUntilDue(): Promise<void> {
+    if (this.#closed) return
+    try {
+      const next = await this.store.findNextWebhookDeliveryTime()
+      if (next !== undefined) this.schedule(Math.max(next, Date.now() + MIN_WAKE_DELAY_MS))
+      this.#failing = false
+    } catch (error) {
+      this.queueFailed(error)
+    }
+  }
+
+  private queueFailed(error: unknown): void {
+    if (!this.#failing) this.logger.error('Could not read the webhook delivery queue', error)
+    this.#failing = true
+    this.schedule(Date.now() + QUEUE_ERROR_DELAY_MS)
+  }
+
+  private send(delivery: ClaimedWebhookDelivery): void {
+    this.#active++
+    const task = (async () => {
+      const result = await this.attempt(delivery.webhook, delivery.deliveryId, delivery.body)
+      const retry = !result.success && retryable(result) && delivery.attempts <= this.options.maxRetries
+      const now = Date.now()
+      await this.store.finishWebhookDeliveryAttempt({
+        deliveryId: delivery.deliveryId,
+        owner: this.#owner,
+        state: result.success ? 'succeeded' : retry ? 'pending' : 'failed',
+        lastAttemptAt: now,
+        ...(retry && { nextAttemptAt: now + this.backoffMs(delivery.attempts) }),
+        ...(result.responseStatus !== undefined && { responseStatus: result.responseStatus }),
+        ...(result.errorMessage !== undefined && { errorMessage: result.errorMessage }),
+      })
+    })()
+      .catch((error: unknown) => this.logger.error('Could not record a webhook delivery', error))
+      .finally(() => {
+        this.#active--
+        if (!this.#closed) this.track(this.pump())
+      })
+    this.track(task)
   }
 
   private async attempt(
@@ -180,13 +355,10 @@ export class WebhookDispatcher {
       const responseBody = await response.text()
       return { success: response.status < 400, responseStatus: response.status, responseBody }
     } catch (error) {
-      const reason =
-        error instanceof Error
-          ? error.cause instanceof Error
-            ? error.cause.message
-            : error.message
-          : String(error)
-      return { success: false, errorMessage: `Failed to send webhook to ${webhook.url}: ${reason}` }
+      return {
+        success: false,
+        errorMessage: `Failed to send webhook to ${webhook.url}: ${errorReason(error)}`,
+      }
     }
   }
 }

@@ -85,11 +85,13 @@ export class WebhookService {
     validateWebhookName(options.name)
     validateWebhookUrl(options.url, this.allowedSchemes)
     validateWebhookEvents(options.events)
-    return this.store.createWebhook({
+    const webhook = await this.store.createWebhook({
       ...options,
       ...(options.description === '' && { description: undefined }),
       ...(options.secret === '' && { secret: undefined }),
     })
+    this.dispatcher.invalidateSubscriptions()
+    return webhook
   }
 
   async getWebhook(webhookId: string): Promise<Webhook> {
@@ -108,7 +110,7 @@ export class WebhookService {
     if (options.name) validateWebhookName(options.name)
     if (options.url) validateWebhookUrl(options.url, this.allowedSchemes)
     if (options.events && options.events.length > 0) validateWebhookEvents(options.events)
-    return this.store.updateWebhook({
+    const webhook = await this.store.updateWebhook({
       webhookId: options.webhookId,
       ...(options.name && { name: options.name }),
       ...(options.url && { url: options.url }),
@@ -117,10 +119,13 @@ export class WebhookService {
       ...(options.secret !== undefined && { secret: options.secret }),
       ...(options.status !== undefined && { status: options.status }),
     })
+    this.dispatcher.invalidateSubscriptions()
+    return webhook
   }
 
   async deleteWebhook(webhookId: string): Promise<void> {
     await this.store.deleteWebhook(webhookId)
+    this.dispatcher.invalidateSubscriptions()
   }
 
   /** Sends an example payload of `event` (default: the webhook's first event) once and reports the answer. */

@@ -117,6 +117,41 @@ export interface WebhookDeliveryUpdate {
   lastAttemptAt: number
 }
 
+/** Puts one event in the delivery queue for every active webhook subscribed to it. */
+export interface EnqueueWebhookDeliveriesInput {
+  event: WebhookEvent
+  /** The request body every webhook receives. */
+  body: string
+  createdAt: number
+}
+
+/** Takes up to `limit` due deliveries for `owner` until `now + leaseMs`, counting the attempt. */
+export interface ClaimWebhookDeliveriesInput {
+  owner: string
+  now: number
+  leaseMs: number
+  limit: number
+}
+
+/** A delivery a process holds: where to send it and its attempt number (1 for the first). */
+export interface ClaimedWebhookDelivery {
+  deliveryId: string
+  webhook: DeliverableWebhook
+  body: string
+  attempts: number
+}
+
+/** The outcome of one attempt of a claimed delivery; `nextAttemptAt` keeps it queued for a retry. */
+export interface FinishWebhookAttemptInput {
+  deliveryId: string
+  owner: string
+  state: WebhookDeliveryState
+  responseStatus?: number
+  errorMessage?: string
+  lastAttemptAt: number
+  nextAttemptAt?: number
+}
+
 /**
  * The model registry, logged models and webhooks: SQL only, on the tracking store's database.
  * Messages of missing entities are MLflow's (`Registered Model with name=<n> not found`,
@@ -187,4 +222,18 @@ export interface RegistryStore {
   updateWebhookDelivery(update: WebhookDeliveryUpdate): Promise<void>
   /** Newest first. */
   listWebhookDeliveries(webhookId: string, maxResults: number): Promise<WebhookDelivery[]>
+  /** Events at least one active webhook is subscribed to. */
+  listSubscribedWebhookEvents(): Promise<WebhookEvent[]>
+  /** Queues the event for its active webhooks (state `pending`, due now); resolves with how many. */
+  enqueueWebhookDeliveries(input: EnqueueWebhookDeliveriesInput): Promise<number>
+  /**
+   * Atomically takes due deliveries (unclaimed, or whose lease lapsed) for one process, so that several
+   * processes on one database never hold the same one. Deliveries of webhooks deleted or disabled since
+   * are finished as `failed` instead.
+   */
+  claimWebhookDeliveries(input: ClaimWebhookDeliveriesInput): Promise<ClaimedWebhookDelivery[]>
+  /** Records an attempt and releases the claim; a no-op if another process has taken the delivery over. */
+  finishWebhookDeliveryAttempt(input: FinishWebhookAttemptInput): Promise<void>
+  /** When queued work may next be due (a retry, or a lease that lapses), or undefined with none queued. */
+  findNextWebhookDeliveryTime(): Promise<number | undefined>
 }

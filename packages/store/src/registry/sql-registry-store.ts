@@ -38,11 +38,15 @@ import {
 } from './registry-rows.js'
 import { buildSearchModelVersionsQuery, buildSearchRegisteredModelsQuery } from './registry-search-sql.js'
 import type {
+  ClaimedWebhookDelivery,
+  ClaimWebhookDeliveriesInput,
   CreateLoggedModelInput,
   CreateModelVersionInput,
   CreateRegisteredModelInput,
   CreateWebhookInput,
   DeliverableWebhook,
+  EnqueueWebhookDeliveriesInput,
+  FinishWebhookAttemptInput,
   LoggedModelComparison,
   LoggedModelMetricInput,
   RegistryStore,
@@ -51,6 +55,7 @@ import type {
   UpdateWebhookInput,
   WebhookDeliveryUpdate,
 } from './registry-store.js'
+import { WebhookDeliveryQueue } from './webhook-delivery-queue.js'
 
 const MAX_INTEGER_ID = 2_147_483_647
 const CREATE_VERSION_ATTEMPTS = 3
@@ -228,7 +233,11 @@ function toRegisteredModels(rows: readonly unknown[][]): RegisteredModel[] {
 export class SqlRegistryStore implements RegistryStore {
   #registeredModelColumns: string | undefined
 
-  constructor(private readonly db: SqlDatabase) {}
+  readonly #deliveryQueue: WebhookDeliveryQueue
+
+  constructor(private readonly db: SqlDatabase) {
+    this.#deliveryQueue = new WebhookDeliveryQueue(db)
+  }
 
   // Registered models
 
@@ -910,6 +919,26 @@ export class SqlRegistryStore implements RegistryStore {
         ORDER BY created_at DESC, delivery_id ASC LIMIT ${maxResults}`),
     )
     return rows.map(toWebhookDelivery)
+  }
+
+  listSubscribedWebhookEvents(): Promise<WebhookEvent[]> {
+    return this.#deliveryQueue.listSubscribedEvents()
+  }
+
+  enqueueWebhookDeliveries(input: EnqueueWebhookDeliveriesInput): Promise<number> {
+    return this.#deliveryQueue.enqueue(input)
+  }
+
+  claimWebhookDeliveries(input: ClaimWebhookDeliveriesInput): Promise<ClaimedWebhookDelivery[]> {
+    return this.#deliveryQueue.claim(input)
+  }
+
+  finishWebhookDeliveryAttempt(input: FinishWebhookAttemptInput): Promise<void> {
+    return this.#deliveryQueue.finishAttempt(input)
+  }
+
+  findNextWebhookDeliveryTime(): Promise<number | undefined> {
+    return this.#deliveryQueue.findNextTime()
   }
 
   // Helpers

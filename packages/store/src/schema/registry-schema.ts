@@ -228,11 +228,24 @@ export async function createRegistrySchema(db: Kysely<unknown>, kind: DialectKin
     .addColumn('error_message', text)
     .addColumn('created_at', 'bigint', (column) => column.notNull())
     .addColumn('last_attempt_at', 'bigint')
+    // The delivery queue: the request body to send, when the next attempt is due (NULL once finished) and
+    // the process holding the row until `claimed_until` (a lease another process may take over once it lapses).
+    .addColumn('body', text)
+    .addColumn('next_attempt_at', 'bigint')
+    .addColumn('claimed_by', text)
+    .addColumn('claimed_until', 'bigint')
     .execute()
   await db.schema
     .createIndex('webhook_deliveries_webhook_idx')
     .on('webhook_deliveries')
     .columns(['webhook_id', 'created_at'])
+    .execute()
+  // Only unfinished deliveries are in it, so finding due work stays cheap however long the log grows.
+  await db.schema
+    .createIndex('webhook_deliveries_due_idx')
+    .on('webhook_deliveries')
+    .columns(['next_attempt_at'])
+    .where(sql.ref('state'), '=', 'pending')
     .execute()
 }
 

@@ -5,7 +5,9 @@ import 'uplot/dist/uPlot.min.css'
 import {
   alignSeries,
   bucketsToSeries,
+  formatZoom,
   keyboardStepRange,
+  parseZoom,
   type Series,
   smooth,
   stepRangeForX,
@@ -14,6 +16,7 @@ import {
 import { useClient } from '../lib/client.js'
 import { errorMessage } from '../lib/format.js'
 import { cssVar, runColor } from '../lib/palette.js'
+import { updateQuery, useRoute } from '../lib/router.js'
 
 export interface ChartRun {
   runId: string
@@ -74,7 +77,15 @@ export function MetricChart(props: MetricChartProps) {
   const [width, setWidth] = useState(0)
   const [loaded, setLoaded] = useState<Loaded>()
   const [error, setError] = useState<string>()
-  const [range, setRange] = useState<{ min: number; max: number }>()
+  // The zoomed step range lives in the URL (`zoom.<metric>=<min>:<max>`), so a shared link opens it zoomed.
+  const zoomParam = `zoom.${props.metricKey}`
+  const zoomText = useRoute().query.get(zoomParam) ?? ''
+  const range = useMemo(() => parseZoom(zoomText), [zoomText])
+  const setRange = useCallback(
+    (next: { min: number; max: number } | undefined) =>
+      updateQuery({ [zoomParam]: next ? formatZoom(next) : undefined }),
+    [zoomParam],
+  )
   const request = useRef(0)
   const runKey = props.runs.map((run) => run.runId).join(',')
   const runIds = useMemo(() => runKey.split(',').filter(Boolean), [runKey])
@@ -163,8 +174,10 @@ export function MetricChart(props: MetricChartProps) {
     }
   }
   const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
-    if (!fullSteps.current || event.target !== event.currentTarget) return
-    const next = keyboardStepRange(event.key, range, fullSteps.current)
+    if (event.target !== event.currentTarget) return
+    // Opened zoomed from a link, the chart has not seen the whole range yet: zoom out without bounds.
+    const full = fullSteps.current ?? { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }
+    const next = keyboardStepRange(event.key, range, full)
     if (next === undefined) return
     event.preventDefault()
     setRange(next ?? undefined)

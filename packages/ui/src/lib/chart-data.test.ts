@@ -1,6 +1,14 @@
 import type { MetricBucket } from '@cairn/sdk'
 import { describe, expect, it } from 'vitest'
-import { alignSeries, bucketsToSeries, keyboardStepRange, smooth, stepRangeForX } from './chart-data.js'
+import {
+  alignSeries,
+  bucketsToSeries,
+  formatZoom,
+  keyboardStepRange,
+  parseZoom,
+  smooth,
+  stepRangeForX,
+} from './chart-data.js'
 
 const bucket = (fields: Partial<MetricBucket>): MetricBucket => ({
   runId: 'r',
@@ -72,5 +80,12 @@ describe('chart data', () => {
     expect(keyboardStepRange('ArrowLeft', undefined, full)).toBeNull()
     expect(keyboardStepRange('+', { min: 10, max: 12 }, full)).toEqual({ min: 10, max: 12 })
     expect(keyboardStepRange('a', undefined, full)).toBeUndefined()
+  })
+
+  it('writes and reads the zoomed step range of the URL', () => {
+    expect(formatZoom({ min: -5, max: 120 })).toBe('-5:120')
+    expect(parseZoom('-5:120')).toEqual({ min: -5, max: 120 })
+    for (const bad of [null, '', '5', '9:1', 'a:b', '1.5:3', '1:99999999999999999999'])
+      expect(parseZoom(bad)).toBeUndefined()
   })
 })

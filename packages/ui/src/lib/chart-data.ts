@@ -139,3 +139,17 @@ export function keyboardStepRange(
   next = { min: Math.max(full.min, next.min), max: Math.min(full.max, next.max) }
   return next.min <= full.min && next.max >= full.max ? null : next
 }
+
+/** A zoomed step range as written in the URL: `<min>:<max>`. */
+export function formatZoom(range: { min: number; max: number }): string {
+  return `${range.min}:${range.max}`
+}
+
+/** The step range of a `zoom.<metric>` URL value, or undefined when it is missing or malformed. */
+export function parseZoom(text: string | null | undefined): { min: number; max: number } | undefined {
+  const match = /^(-?\d+):(-?\d+)$/.exec(text ?? '')
+  if (!match) return undefined
+  const min = Number(match[1])
+  const max = Number(match[2])
+  return Number.isSafeInteger(min) && Number.isSafeInteger(max) && min <= max ? { min, max } : undefined
+}
