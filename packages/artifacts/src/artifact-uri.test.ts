@@ -31,6 +31,11 @@ describe('parseArtifactUri', () => {
     'gopher://internal:70/x',
     'ftp://host/x',
     'relative/path',
+    's3://bucket/root/../other',
+    's3://bucket/root/%2e%2e/other',
+    's3://bucket/root/%252e%252e/other',
+    's3://bucket/root/./x',
+    's3://bucket/root\\..\\other',
   ])('refuses %j with INVALID_PARAMETER_VALUE', (uri) => {
     expect(() => parseArtifactUri(uri)).toThrow(expect.objectContaining({ code: 'INVALID_PARAMETER_VALUE' }))
   })

@@ -5,6 +5,7 @@ import type { ArtifactRepository } from './artifact-repository.js'
 import { LocalArtifactRepository } from './local-artifact-repository.js'
 import { normalizeOptionalArtifactPath } from './path-safety.js'
 import type { S3Options } from './s3-artifact-repository.js'
+import { parseS3Uri } from './s3-uri.js'
 
 /** Where an artifact URI points, once resolved. */
 export type ArtifactLocation =
@@ -33,6 +34,7 @@ export function parseArtifactUri(uri: string): ArtifactLocation {
       return { kind: 'local', directory: fileURLToPath(uri.replace(/^file:(?!\/\/)/i, 'file://')) }
     case 's3':
     case 's3a':
+      parseS3Uri(uri)
       return { kind: 's3', uri }
     case 'mlflow-artifacts': {
       const rest = uri.slice('mlflow-artifacts:'.length).replace(/^\/\/[^/]*/, '')

@@ -1,4 +1,4 @@
-import { MlflowError } from '@cairn/core'
+import { decodeRepeatedly, MlflowError } from '@cairn/core'
 
 const MAX_DECODE_ROUNDS = 10
 const URL_SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/
@@ -7,22 +7,6 @@ const WINDOWS_DRIVE = /^[a-zA-Z]:/
 /** The error every unsafe artifact path gets, worded as MLflow's `validate_path_is_safe`. */
 export function invalidArtifactPath(): MlflowError {
   return new MlflowError('INVALID_PARAMETER_VALUE', 'Invalid path')
-}
-
-// Percent-decoding repeats until the text is stable, so `%252e%252e` is seen as `..` too.
-function decodeFully(path: string): string {
-  let current = path
-  for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
-    let decoded: string
-    try {
-      decoded = decodeURIComponent(current)
-    } catch {
-      throw invalidArtifactPath()
-    }
-    if (decoded === current) return current
-    current = decoded
-  }
-  throw invalidArtifactPath()
 }
 
 /**
@@ -37,7 +21,10 @@ function decodeFully(path: string): string {
  * normalizeArtifactPath('%2e%2e/etc/passwd') // throws
  */
 export function normalizeArtifactPath(path: string): string {
-  const decoded = decodeFully(path)
+  // Decoded until stable, so `%252e%252e` is seen as `..` too; a malformed or endless escape is refused.
+  const decoding = decodeRepeatedly(path, { maxRounds: MAX_DECODE_ROUNDS })
+  if (decoding.outcome !== 'stable') throw invalidArtifactPath()
+  const decoded = decoding.text
   for (const text of [path, decoded]) {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
     if (/[\u0000-\u001f\u007f]/.test(text) || text.includes('\\') || text.includes('#')) {

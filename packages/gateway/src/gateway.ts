@@ -77,6 +77,10 @@ export class Gateway {
   readonly #usage: UsageRecorder
   readonly metrics = new GatewayMetrics()
   readonly #logger: Pick<Console, 'info' | 'warn' | 'error'>
+  /** Secrets of every config loaded: calls in flight across a reload may still report the old ones. */
+  readonly #secrets = new Set<string>()
+  /** The same, longest first, so that a secret containing another is replaced whole. */
+  #redacted: string[] = []
 
   constructor(options: GatewayOptions) {
     this.store = options.store ?? new MemoryGatewayStore()
@@ -109,13 +113,15 @@ export class Gateway {
       ]),
     )
     this.#config = config
+    for (const secret of config.secrets) this.#secrets.add(secret)
+    this.#redacted = [...this.#secrets].sort((a, b) => b.length - a.length)
     this.#storeKeys.clear()
   }
 
   /** Replaces every configured secret in `text` by `***`. */
   redact(text: string): string {
     let result = text
-    for (const secret of this.#config.secrets) result = result.split(secret).join('***')
+    for (const secret of this.#redacted) result = result.split(secret).join('***')
     return result
   }
 

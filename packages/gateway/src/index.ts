@@ -14,7 +14,7 @@ export { MemoryGatewayStore } from './limits/memory-gateway-store.js'
 export { createProvider, PROVIDER_NAMES } from './providers/create-provider.js'
 export type { Provider } from './providers/provider.js'
 export { signRequest } from './providers/sigv4.js'
-export { handleFetchRequest } from './server/fetch-adapter.js'
+export { handleFetchRequest, readRequestText } from './server/fetch-adapter.js'
 export {
   type GatewayHttpRequest,
   type GatewayHttpResponse,

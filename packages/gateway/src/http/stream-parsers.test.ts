@@ -71,3 +71,26 @@ describe('parseEventStream', () => {
     })
   })
 })
+
+describe('oversized events', () => {
+  const MIB = Buffer.alloc(1024 * 1024, 'a')
+  const endless = (count: number, head = '') =>
+    Readable.from([Buffer.from(head), ...Array.from({ length: count }, () => MIB)])
+
+  it('rejects an SSE line or NDJSON line that never ends instead of buffering it', async () => {
+    await expect(collect(parseSse(endless(17, 'data: '), 'test'))).rejects.toMatchObject({
+      failure: 'invalid-response',
+    })
+    await expect(collect(parseNdjson(endless(17), 'test'))).rejects.toMatchObject({
+      failure: 'invalid-response',
+    })
+  })
+
+  it('rejects an event-stream frame announcing more than the limit', async () => {
+    const frame = Buffer.alloc(12)
+    frame.writeUInt32BE(0x7fffffff, 0)
+    await expect(collect(parseEventStream(Readable.from([frame, MIB]), 'test'))).rejects.toMatchObject({
+      failure: 'invalid-response',
+    })
+  })
+})

@@ -1,6 +1,20 @@
 import type { Readable } from 'node:stream'
 import { UpstreamError } from './upstream-error.js'
 
+/**
+ * The longest SSE event, NDJSON line or event-stream frame accepted from a provider: a provider that never
+ * ends a line would otherwise grow the buffer until the process runs out of memory.
+ */
+export const MAX_STREAM_EVENT_BYTES = 16 * 1024 * 1024
+
+function tooLarge(provider: string): UpstreamError {
+  return new UpstreamError(
+    'invalid-response',
+    `${provider} sent a stream event larger than ${MAX_STREAM_EVENT_BYTES} bytes`,
+    { provider },
+  )
+}
+
 export interface SseEvent {
   event: string
   data: string
@@ -43,6 +57,7 @@ export async function* parseSse(body: Readable, provider: string): AsyncGenerato
   let buffer = ''
   let event = ''
   let data: string[] = []
+  let dataLength = 0
   for await (const text of decodeText(body, provider)) {
     buffer += text
     let newline = lineEnd(buffer)
@@ -53,16 +68,21 @@ export async function* parseSse(body: Readable, provider: string): AsyncGenerato
         if (data.length > 0) yield { event: event || 'message', data: data.join('\n') }
         event = ''
         data = []
+        dataLength = 0
       } else if (!line.startsWith(':')) {
         const colon = line.indexOf(':')
         const field = colon === -1 ? line : line.slice(0, colon)
         let value = colon === -1 ? '' : line.slice(colon + 1)
         if (value.startsWith(' ')) value = value.slice(1)
-        if (field === 'data') data.push(value)
-        else if (field === 'event') event = value
+        if (field === 'data') {
+          data.push(value)
+          dataLength += value.length
+          if (dataLength > MAX_STREAM_EVENT_BYTES) throw tooLarge(provider)
+        } else if (field === 'event') event = value
       }
       newline = lineEnd(buffer)
     }
+    if (buffer.length > MAX_STREAM_EVENT_BYTES) throw tooLarge(provider)
   }
   if (data.length > 0) yield { event: event || 'message', data: data.join('\n') }
 }
@@ -88,6 +108,7 @@ export async function* parseNdjson(body: Readable, provider: string): AsyncGener
       if (line) yield parseJsonLine(line, provider)
       newline = buffer.indexOf('\n')
     }
+    if (buffer.length > MAX_STREAM_EVENT_BYTES) throw tooLarge(provider)
   }
   if (buffer.trim()) yield parseJsonLine(buffer.trim(), provider)
 }
@@ -100,6 +121,16 @@ export function parseJsonLine(line: string, provider: string): unknown {
       provider,
     })
   }
+}
+
+/** A provider's stream event that must be a JSON object; anything else is an `invalid-response` failure. */
+export function parseJsonEvent<TEvent extends object>(text: string, provider: string): TEvent {
+  const value = parseJsonLine(text, provider)
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UpstreamError('invalid-response', `${provider} sent a stream chunk that is not a JSON object`, {
+      provider,
+    })
+  return value as TEvent
 }
 
 export interface EventStreamMessage {
@@ -122,6 +153,7 @@ export async function* parseEventStream(
       while (buffer.length >= 12) {
         const totalLength = buffer.readUInt32BE(0)
         if (totalLength < 16) throw new UpstreamError('invalid-response', `${provider} sent a bad frame`)
+        if (totalLength > MAX_STREAM_EVENT_BYTES) throw tooLarge(provider)
         if (buffer.length < totalLength) break
         const message = buffer.subarray(0, totalLength)
         buffer = buffer.subarray(totalLength)

@@ -14,6 +14,15 @@ const HTTPS_AGENT = new https.Agent({
   noDelay: true,
 })
 
+/**
+ * The largest non-streamed provider answer read (a large embeddings batch stays well below it). Beyond it the
+ * call fails instead of buffering without bound: past V8's longest string, decoding would throw from an
+ * event listener and take the process down.
+ */
+export const MAX_UPSTREAM_BODY_BYTES = 128 * 1024 * 1024
+/** Only the start of an error body is used for the message. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024
+
 export interface UpstreamRequest {
   url: string
   method?: 'GET' | 'POST'
@@ -24,6 +33,8 @@ export interface UpstreamRequest {
   signal?: AbortSignal
   /** Names the provider in error messages. */
   provider: string
+  /** The largest answer read; `MAX_UPSTREAM_BODY_BYTES` when absent. */
+  maxBodyBytes?: number
 }
 
 export interface UpstreamResponse {
@@ -81,14 +92,39 @@ function toUpstreamError(error: unknown, provider: string): UpstreamError {
   )
 }
 
-/** The whole body as text; a body cut short is a `stream-dropped` failure. */
-export function readBody(response: UpstreamResponse, provider: string): Promise<string> {
+/**
+ * The whole body as text; a body cut short is a `stream-dropped` failure, one longer than `maxBytes` an
+ * `invalid-response` (or, with `truncate`, its first `maxBytes`).
+ */
+export function readBody(
+  response: UpstreamResponse,
+  provider: string,
+  { maxBytes = MAX_UPSTREAM_BODY_BYTES, truncate = false }: { maxBytes?: number; truncate?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
+    let size = 0
     const body = response.body
     const dropped = () =>
       new UpstreamError('stream-dropped', `${provider} closed the connection mid-response`, { provider })
-    body.on('data', (chunk: Buffer) => chunks.push(chunk))
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= maxBytes) {
+        chunks.push(chunk)
+        return
+      }
+      body.removeAllListeners('data')
+      if (truncate) {
+        chunks.push(chunk.subarray(0, chunk.length - (size - maxBytes)))
+        resolve(Buffer.concat(chunks).toString('utf8'))
+      } else
+        reject(
+          new UpstreamError('invalid-response', `${provider} answered with more than ${maxBytes} bytes`, {
+            provider,
+          }),
+        )
+      body.destroy()
+    })
     body.once('error', (error) => reject(error instanceof UpstreamError ? error : dropped()))
     body.once('end', () => {
       if (!body.complete) reject(dropped())
@@ -109,7 +145,7 @@ export async function upstreamHttpError(
 ): Promise<UpstreamError> {
   let text = ''
   try {
-    text = await readBody(response, provider)
+    text = await readBody(response, provider, { maxBytes: MAX_ERROR_BODY_BYTES, truncate: true })
   } catch {}
   let message: string | undefined
   try {
@@ -134,7 +170,7 @@ export async function requestJson(
   })
   if (response.status < 200 || response.status > 299)
     throw await upstreamHttpError(response, request.provider, readMessage)
-  const text = await readBody(response, request.provider)
+  const text = await readBody(response, request.provider, { maxBytes: request.maxBodyBytes })
   try {
     return JSON.parse(text)
   } catch {

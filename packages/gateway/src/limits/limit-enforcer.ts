@@ -36,16 +36,27 @@ export class LimitEnforcer {
   }
 
   async admit(endpoint: EndpointConfig, caller: Caller, now = Date.now()): Promise<void> {
-    if (endpoint.limit) await this.#admitCaller(endpoint.name, endpoint.limit, caller, now)
-    if (endpoint.rateLimit)
-      await this.#admitLimits(
-        `endpoint:${endpoint.name}`,
-        endpoint.rateLimit,
-        `Endpoint '${endpoint.name}'`,
-        now,
-      )
-    if (caller.keyId && caller.keyLimits)
-      await this.#admitLimits(`key:${caller.keyId}`, caller.keyLimits, 'The API key', now)
+    // A refusal by a later limit gives back the requests already counted by earlier ones: a key over its own
+    // limit must not use up the endpoint's (or a caller's) allowance for everyone else.
+    const taken: Taken[] = []
+    try {
+      if (endpoint.limit) await this.#admitCaller(endpoint.name, endpoint.limit, caller, now, taken)
+      if (endpoint.rateLimit)
+        await this.#admitLimits(`endpoint:${endpoint.name}`, endpoint.rateLimit, {
+          label: `Endpoint '${endpoint.name}'`,
+          now,
+          taken,
+        })
+      if (caller.keyId && caller.keyLimits)
+        await this.#admitLimits(`key:${caller.keyId}`, caller.keyLimits, {
+          label: 'The API key',
+          now,
+          taken,
+        })
+    } catch (error) {
+      await Promise.allSettled(taken.map((counter) => this.#increment({ ...counter, amount: -1 })))
+      throw error
+    }
   }
 
   /** Adds a finished call's tokens and cost to the token and budget counters that apply. */
@@ -80,16 +91,19 @@ export class LimitEnforcer {
     await Promise.all(work)
   }
 
-  async #admitCaller(endpoint: string, limit: CallerLimit, caller: Caller, now: number): Promise<void> {
+  async #admitCaller(
+    endpoint: string,
+    limit: CallerLimit,
+    caller: Caller,
+    now: number,
+    taken: Taken[],
+  ): Promise<void> {
     const period = PERIOD_MS[limit.renewalPeriod]
     const windowStart = windowOf(now, period)
     const who = limit.key ?? caller.address
-    const total = await this.#increment({
-      counter: `calls:${endpoint}:${who}`,
-      windowStart,
-      amount: 1,
-      limit: limit.calls,
-    })
+    const counter = { counter: `calls:${endpoint}:${who}`, windowStart }
+    const total = await this.#increment({ ...counter, amount: 1, limit: limit.calls })
+    if (total !== undefined) taken.push(counter)
     if (total === undefined)
       throw limitError(
         `Rate limit of ${limit.calls} calls per ${limit.renewalPeriod} exceeded for endpoint '${endpoint}'`,
@@ -97,7 +111,11 @@ export class LimitEnforcer {
       )
   }
 
-  async #admitLimits(subject: string, limits: GatewayLimits, label: string, now: number): Promise<void> {
+  async #admitLimits(
+    subject: string,
+    limits: GatewayLimits,
+    { label, now, taken }: { label: string; now: number; taken: Taken[] },
+  ): Promise<void> {
     const minute = windowOf(now, 60_000)
     const untilNextMinute = minute + 60_000 - now
     if (limits.tokensPerMinute !== undefined) {
@@ -115,12 +133,9 @@ export class LimitEnforcer {
         )
     }
     if (limits.requestsPerMinute !== undefined) {
-      const total = await this.#increment({
-        counter: `rpm:${subject}`,
-        windowStart: minute,
-        amount: 1,
-        limit: limits.requestsPerMinute,
-      })
+      const counter = { counter: `rpm:${subject}`, windowStart: minute }
+      const total = await this.#increment({ ...counter, amount: 1, limit: limits.requestsPerMinute })
+      if (total !== undefined) taken.push(counter)
       if (total === undefined)
         throw limitError(
           `${label} is limited to ${limits.requestsPerMinute} requests per minute`,
@@ -140,6 +155,12 @@ export class LimitEnforcer {
       ? this.#memory.readNow(counter, windowStart)
       : this.#store.readCounter(counter, windowStart)
   }
+}
+
+/** A request counter incremented by `admit`, to give back when the request is refused. */
+interface Taken {
+  counter: string
+  windowStart: number
 }
 
 function windowOf(now: number, period: number): number {

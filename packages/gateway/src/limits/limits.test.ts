@@ -4,6 +4,7 @@ import type {
   GatewayUsageSummaryRow as UsageSummaryJson,
 } from '@cairn/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { handleFetchRequest } from '../server/fetch-adapter.js'
 import {
   fakeModelConfig,
   type GatewayAnswer,
@@ -38,11 +39,17 @@ endpoints:
     endpoint_type: llm/v1/chat
     model: {provider: openai, name: gpt-4o-mini, config: ${openai}}
     logging: true
+  - name: shared-rpm
+    endpoint_type: llm/v1/chat
+    model: {provider: openai, name: gpt-4o-mini, config: ${openai}}
+    limit: {calls: 4, renewal_period: hour}
+    rate_limit: {requests_per_minute: 4}
 api_keys:
   - {name: team, key: $CAIRN_TEST_TEAM_KEY, requests_per_minute: 3}
   - {name: frugal, key: frugal-key-secret, budget_usd: 0.001, budget_period: day}
   - {name: narrow, key: narrow-key-secret, endpoints: [open]}
   - {name: plain, key: plain-key-secret}
+  - {name: tight, key: tight-key-secret, requests_per_minute: 1}
 prices:
   priced-model: {input_per_million: 1000, output_per_million: 1000}
 `
@@ -101,6 +108,18 @@ describe('API keys and limits', () => {
         (await harness.post('/endpoints/open/invocations', chat, bearer('team-key-secret-value'))).status,
       )
     expect(results).toEqual([200, 200, 200, 429])
+  })
+
+  it("does not count a request refused by the key's limit against the endpoint's or caller's limits", async () => {
+    const call = (key: string) =>
+      harness.post('/endpoints/shared-rpm/invocations', chat, bearer(key)).then((answer) => answer.status)
+    expect(await call('tight-key-secret')).toBe(200)
+    const refused: number[] = []
+    for (let index = 0; index < 5; index++) refused.push(await call('tight-key-secret'))
+    expect(refused).toEqual([429, 429, 429, 429, 429])
+    const others: number[] = []
+    for (let index = 0; index < 4; index++) others.push(await call('plain-key-secret'))
+    expect(others).toEqual([200, 200, 200, 429])
   })
 
   it("enforces an endpoint's tokens per minute once they are used up", async () => {
@@ -168,6 +187,19 @@ describe('usage and metrics', () => {
     const row = summary.body.summary.find((item) => item.key_id === 'config:frugal')
     expect(row).toMatchObject({ endpoint: 'open', calls: 2, errors: 1 })
     expect((await harness.get('/api/2.0/gateway/usage?max_results=0')).status).toBe(400)
+  })
+
+  it('keeps usage (logged prompts included) from remote callers once keys are required', async () => {
+    for (const path of ['/api/2.0/gateway/usage', '/api/2.0/gateway/usage/summary'])
+      for (const headers of [{}, bearer('plain-key-secret')]) {
+        const answer = await handleFetchRequest(
+          harness.gateway.gateway,
+          new Request(`http://gateway.test${path}`, { headers }),
+          { remoteAddress: '192.0.2.7' },
+        )
+        expect(answer.status, path).toBe(403)
+        expect(((await answer.json()) as GatewayErrorBody).error_code).toBe('PERMISSION_DENIED')
+      }
   })
 
   it('serves Prometheus metrics without secrets', async () => {

@@ -1,4 +1,4 @@
-import { parseSse } from '../http/stream-parsers.js'
+import { parseJsonEvent, parseSse } from '../http/stream-parsers.js'
 import { openStream, readCommonErrorMessage, requestJson } from '../http/upstream.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type {
@@ -174,7 +174,7 @@ export class AnthropicProvider implements Provider {
     })
     const toolIndexByBlock = new Map<number, number>()
     for await (const event of parseSse(response.body, this.name)) {
-      const data = JSON.parse(event.data) as ProviderJson
+      const data = parseJsonEvent<ProviderJson>(event.data, this.name)
       switch (data.type) {
         case 'message_start':
           id = data.message?.id ?? ''

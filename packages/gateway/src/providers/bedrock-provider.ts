@@ -1,4 +1,4 @@
-import { parseEventStream } from '../http/stream-parsers.js'
+import { parseEventStream, parseJsonEvent } from '../http/stream-parsers.js'
 import { openStream, readCommonErrorMessage, requestJson } from '../http/upstream.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type {
@@ -187,7 +187,7 @@ export class BedrockProvider implements Provider {
     let finish: FinishReason | undefined
     for await (const message of parseEventStream(response.body, this.name)) {
       const payload = message.payload.length
-        ? (JSON.parse(message.payload.toString('utf8')) as ProviderJson)
+        ? parseJsonEvent<ProviderJson>(message.payload.toString('utf8'), this.name)
         : {}
       if (message.headers[':message-type'] === 'exception' || message.headers[':message-type'] === 'error') {
         const type = message.headers[':exception-type'] ?? message.headers[':error-code'] ?? 'error'

@@ -1,4 +1,4 @@
-import { parseSse } from '../http/stream-parsers.js'
+import { parseJsonEvent, parseSse } from '../http/stream-parsers.js'
 import { openStream, readCommonErrorMessage, requestJson } from '../http/upstream.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type {
@@ -132,7 +132,7 @@ export class CohereProvider implements Provider {
       choices: [{ index: 0, delta, finish_reason: finish }],
     })
     for await (const event of parseSse(response.body, this.name)) {
-      const data = JSON.parse(event.data) as { type?: string; id?: string; delta?: ProviderJson }
+      const data = parseJsonEvent<{ type?: string; id?: string; delta?: ProviderJson }>(event.data, this.name)
       switch (data.type ?? event.event) {
         case 'message-start':
           id = data.id ?? ''

@@ -1,4 +1,4 @@
-import { parseSse } from '../http/stream-parsers.js'
+import { parseJsonEvent, parseSse } from '../http/stream-parsers.js'
 import { openStream, readCommonErrorMessage, requestJson } from '../http/upstream.js'
 import { UpstreamError } from '../http/upstream-error.js'
 import type {
@@ -137,7 +137,7 @@ export class GeminiProvider implements Provider {
     const created = nowSeconds()
     let finished = false
     for await (const event of parseSse(response.body, this.name)) {
-      const data = JSON.parse(event.data) as GeminiResponse & { error?: unknown }
+      const data = parseJsonEvent<GeminiResponse & { error?: unknown }>(event.data, this.name)
       if (data.error)
         throw new UpstreamError('http', `gemini sent an error mid-stream: ${readCommonErrorMessage(data)}`, {
           status: 502,

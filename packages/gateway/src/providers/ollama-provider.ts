@@ -122,6 +122,7 @@ export class OllamaProvider implements Provider {
     const created = nowSeconds()
     let first = true
     for await (const line of parseNdjson(response.body, this.name)) {
+      if (typeof line !== 'object' || line === null) throw invalid()
       const data = line as OllamaChat
       if (data.error)
         throw new UpstreamError('http', `ollama sent an error mid-stream: ${data.error}`, {

@@ -36,6 +36,15 @@ export class CircuitBreakers {
     }
   }
 
+  /**
+   * Ends a call that says nothing about the provider (the client went away, the request was refused before
+   * reaching it): a half-open trial slot it held goes to the next call instead of staying taken for ever.
+   */
+  release(target: string): void {
+    const state = this.#states.get(target)
+    if (state) state.trial = false
+  }
+
   recordFailure(target: string, policy: CircuitBreakerPolicy, now = Date.now()): void {
     let state = this.#states.get(target)
     if (!state) {

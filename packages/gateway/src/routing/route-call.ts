@@ -54,6 +54,7 @@ export async function routeCall<T>(options: RouteCallOptions<T>): Promise<Routed
         options.breakers.recordSuccess(target)
         return { result, endpoint, attempts }
       } catch (error) {
+        if (!(error instanceof UpstreamError) || options.signal?.aborted) options.breakers.release(target)
         if (error instanceof UnsupportedRequestError)
           throw new MlflowError('BAD_REQUEST', options.redact(error.message))
         if (error instanceof MlflowError) throw error
@@ -115,6 +116,9 @@ function withRetryAfter(error: MlflowError, cause: UpstreamError | undefined): M
 function clientError(error: UpstreamError, redact: (text: string) => string): MlflowError {
   const status = error.details.status ?? 400
   const message = redact(error.message)
+  // The provider's answer could not be read: the caller's request was not at fault.
+  if (error.failure === 'invalid-response')
+    return new MlflowError('INTERNAL_ERROR', `The provider's answer could not be read: ${message}`)
   if (status === 401 || status === 403)
     return new MlflowError('INTERNAL_ERROR', `The gateway's provider credentials were refused: ${message}`)
   if (status === 404)

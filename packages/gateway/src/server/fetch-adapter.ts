@@ -1,6 +1,30 @@
 import type { Gateway } from '../gateway.js'
 import { type GatewayHttpRequest, handleGatewayRequest } from './gateway-routes.js'
 
+/** The largest request body read, as in the standalone server (`node-adapter.ts`). */
+export const MAX_REQUEST_BODY_BYTES = 16 * 1024 * 1024
+
+/**
+ * The body as text, or undefined when it is larger than `maxBytes` (then it is not read further): a mounted
+ * gateway does not get the tracking server's per-route body limits.
+ */
+export async function readRequestText(
+  request: Request,
+  maxBytes = MAX_REQUEST_BODY_BYTES,
+): Promise<string | undefined> {
+  if (Number(request.headers.get('content-length') ?? 0) > maxBytes) return undefined
+  if (!request.body) return ''
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength
+    // Leaving the loop cancels the body.
+    if (size > maxBytes) return undefined
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 /**
  * The gateway as a WHATWG fetch handler, to mount inside another server (Cairn's Hono app). `path` replaces
  * the request's own path (for proxies such as MLflow's `gateway-proxy`).
@@ -21,8 +45,10 @@ export async function handleFetchRequest(
     signal: request.signal,
   }
   if (options.body === undefined && request.method !== 'GET' && request.method !== 'HEAD') {
-    const text = await request.text()
-    if (text) {
+    const text = await readRequestText(request)
+    if (text === undefined)
+      gatewayRequest.bodyError = `The request body is larger than ${MAX_REQUEST_BODY_BYTES} bytes`
+    else if (text) {
       try {
         gatewayRequest.body = JSON.parse(text)
       } catch {

@@ -105,6 +105,14 @@ function requireAdmin(gateway: Gateway, request: GatewayHttpRequest): void {
     throw new MlflowError('PERMISSION_DENIED', 'This operation needs the gateway admin key')
 }
 
+/**
+ * Usage holds every key's calls and, for endpoints with `logging: true`, the prompts and answers: once the
+ * gateway needs keys it is the admin's (or, without an admin key, this machine's) to read.
+ */
+function requireUsageReader(gateway: Gateway, request: GatewayHttpRequest): void {
+  if (gateway.config.adminKeyHash || gateway.requiresApiKey) requireAdmin(gateway, request)
+}
+
 function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment)
@@ -336,7 +344,7 @@ function usageFilter(request: GatewayHttpRequest) {
 }
 
 async function searchUsage(gateway: Gateway, request: GatewayHttpRequest): Promise<GatewayHttpResponse> {
-  if (gateway.config.adminKeyHash) requireAdmin(gateway, request)
+  requireUsageReader(gateway, request)
   const filter = usageFilter(request)
   await gateway.flushUsage()
   const records = await gateway.store.searchUsage(filter)
@@ -362,7 +370,7 @@ async function searchUsage(gateway: Gateway, request: GatewayHttpRequest): Promi
 }
 
 async function summarizeUsage(gateway: Gateway, request: GatewayHttpRequest): Promise<GatewayHttpResponse> {
-  if (gateway.config.adminKeyHash) requireAdmin(gateway, request)
+  requireUsageReader(gateway, request)
   const filter = usageFilter(request)
   await gateway.flushUsage()
   const rows = await gateway.store.summarizeUsage(filter)

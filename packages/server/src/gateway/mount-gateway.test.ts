@@ -100,6 +100,25 @@ describe('cairn server --gateway-config-path', () => {
     expect((await unknown.json()).message).toMatch(/failed with error code 404/)
   })
 
+  it('refuses request bodies over the gateway limit on the mounted routes and the proxy', async () => {
+    const huge = JSON.stringify({
+      model: 'chat',
+      gateway_path: 'gateway/nope/invocations',
+      messages: [{ role: 'user', content: 'a'.repeat(17 * 1024 * 1024) }],
+    })
+    for (const path of ['/v1/chat/completions', PROXY]) {
+      const response = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: huge,
+      })
+      expect(response.status, path).toBe(400)
+      const body = await response.json()
+      expect(body.error_code).toBe('INVALID_PARAMETER_VALUE')
+      expect(body.message, path).toMatch(/large/)
+    }
+  })
+
   it("serves the gateway's own API next to the tracking API, recording usage in the server's database", async () => {
     const chat = await fetch(`${server.url}/v1/chat/completions`, {
       method: 'POST',

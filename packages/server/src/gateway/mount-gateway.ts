@@ -1,5 +1,11 @@
 import { MlflowError } from '@cairn/core'
-import { Gateway, handleFetchRequest, loadGatewayConfig, watchGatewayConfig } from '@cairn/gateway'
+import {
+  Gateway,
+  handleFetchRequest,
+  loadGatewayConfig,
+  readRequestText,
+  watchGatewayConfig,
+} from '@cairn/gateway'
 import { openGatewayStore } from '@cairn/store'
 import type { Context, Hono } from 'hono'
 
@@ -34,8 +40,11 @@ export function registerGatewayRoutes(app: Hono, gateway: Gateway | undefined): 
     let args: Record<string, unknown>
     if (c.req.method === 'GET') args = Object.fromEntries(new URL(c.req.url).searchParams)
     else {
+      const text = await readRequestText(c.req.raw)
+      if (text === undefined)
+        throw new MlflowError('INVALID_PARAMETER_VALUE', 'The request body is too large for the gateway')
       try {
-        args = (await c.req.json()) as Record<string, unknown>
+        args = JSON.parse(text) as Record<string, unknown>
       } catch {
         throw new MlflowError('INVALID_PARAMETER_VALUE', 'The request body is not valid JSON')
       }

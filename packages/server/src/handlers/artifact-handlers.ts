@@ -115,19 +115,30 @@ interface MultipartBody {
 /** Multipart calls carry a few KB of JSON (one ETag per part). */
 const MAX_MULTIPART_BODY_BYTES = 4 * 1024 * 1024
 
-async function readJsonBody(c: Context): Promise<MultipartBody> {
+/** Reads a body of at most `limit` bytes; a chunked body is cut off as soon as it passes the limit. */
+async function readBodyUpTo(c: Context, limit: number, message: string): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of requestBodyStream(c)) {
+  const body = requestBodyStream(c)
+  for await (const chunk of body) {
     size += (chunk as Buffer).length
-    if (size > MAX_MULTIPART_BODY_BYTES) {
-      throw invalidParameter(
-        `Request body exceeds the limit of ${MAX_MULTIPART_BODY_BYTES} bytes for this endpoint.`,
-      )
+    if (size > limit) {
+      body.destroy()
+      throw invalidParameter(message)
     }
     chunks.push(chunk as Buffer)
   }
-  const text = Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
+}
+
+async function readJsonBody(c: Context): Promise<MultipartBody> {
+  const text = (
+    await readBodyUpTo(
+      c,
+      MAX_MULTIPART_BODY_BYTES,
+      `Request body exceeds the limit of ${MAX_MULTIPART_BODY_BYTES} bytes for this endpoint.`,
+    )
+  ).toString('utf8')
   if (text.trim() === '') return {}
   try {
     const parsed: unknown = JSON.parse(text)
@@ -284,10 +295,8 @@ export function uploadArtifactHandler(services: Services) {
     if (Number.isFinite(declared) && declared > MAX_UI_UPLOAD_BYTES) {
       throw invalidParameter('Artifact size is too large. Max size is 10MB.')
     }
-    const data = new Uint8Array(await c.req.arrayBuffer())
+    const data = await readBodyUpTo(c, MAX_UI_UPLOAD_BYTES, 'Artifact size is too large. Max size is 10MB.')
     if (data.byteLength === 0) throw invalidParameter('Request must specify data.')
-    if (data.byteLength > MAX_UI_UPLOAD_BYTES)
-      throw invalidParameter('Artifact size is too large. Max size is 10MB.')
     const { repository } = await services.artifacts.runRepository(runId)
     await repository.write(path, data)
     return new Response(null, { status: 200 })

@@ -87,8 +87,13 @@ export function sendStream(
   }
   outgoing.writeHead(response.status, { ...response.headers, ...SECURITY_HEADERS })
   if (response.body) {
-    // A client that disconnects mid-download ends the pipeline; the file handle is closed either way.
-    pipeline(releasingBuffers(response.body), outgoing).catch(() => outgoing.destroy())
+    const body = response.body
+    // A client that disconnects mid-download ends the pipeline, but `pipe` inside releasingBuffers does not
+    // destroy its source: close the file handle (or free the S3 socket) here.
+    pipeline(releasingBuffers(body), outgoing).catch(() => {
+      body.destroy()
+      outgoing.destroy()
+    })
   } else {
     outgoing.end()
   }

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestStore } from '../../../store/src/test-support/index.js'
 import { createApp } from '../app.js'
+import type { ArtifactSettings } from '../services/artifact-service.js'
 import { apiClient } from '../test-support/api-client.js'
 import { describeEachStore } from '../test-support/store-fixtures.js'
 import { AJAX, API, createExperiment, createRun, expectError, expectOk } from '../test-support/test-data.js'
@@ -172,6 +173,28 @@ describeEachStore(
       expect(existsSync(path.join(destination, base, 'c.txt'))).toBe(false)
     })
 
+    it('stops reading a chunked UI upload once it passes 10 MB', async () => {
+      const { runId, base } = await runWithArtifacts({})
+      const chunk = new Uint8Array(1024 * 1024)
+      let pulled = 0
+      const endless = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled += chunk.byteLength
+          if (pulled > 200 * 1024 * 1024) controller.close()
+          else controller.enqueue(chunk)
+        },
+      })
+      const response = await context.app.request(`${AJAX}/upload-artifact?run_uuid=${runId}&path=big.bin`, {
+        method: 'POST',
+        body: endless,
+        duplex: 'half',
+      } as RequestInit)
+      expect(response.status).toBe(400)
+      expect(((await response.json()) as { error_code: string }).error_code).toBe('INVALID_PARAMETER_VALUE')
+      expect(pulled).toBeLessThan(32 * 1024 * 1024)
+      expect(existsSync(path.join(destination, base, 'big.bin'))).toBe(false)
+    })
+
     it('answers multipart calls with NOT_IMPLEMENTED on a local destination, as MLflow', async () => {
       const response = await context.api.post('/api/2.0/mlflow-artifacts/mpu/create/1/run/artifacts', {
         path: '/tmp/model.bin',
@@ -191,7 +214,7 @@ describe('artifact server modes', () => {
     for (const cleanup of cleanups) await cleanup()
   })
 
-  async function appWith(settings: Partial<typeof ARTIFACTS>) {
+  async function appWith(settings: Partial<ArtifactSettings>) {
     const testStore = await createTestStore('sqlite')
     cleanups.push(() => testStore.cleanup())
     const app = createApp({ store: testStore.store, artifacts: { ...ARTIFACTS, ...settings } })
@@ -211,6 +234,28 @@ describe('artifact server modes', () => {
     }
     expect(existsSync(path.join(destination, 'a.txt'))).toBe(false)
     expectOk(await api.get(`${API}/experiments/get`, { experiment_id: '0' }))
+  })
+
+  it('refuses a run root that climbs out of an S3 root with dot segments', async () => {
+    const { api } = await appWith({
+      defaultArtifactRoot: 's3://bucket/root',
+      s3: { endpoint: 'http://127.0.0.1:9', region: 'us-east-1' },
+    })
+    for (const location of ['s3://bucket/root/../secret', 's3://bucket/root/%2e%2e/secret']) {
+      const created = await api.post(`${API}/experiments/create`, {
+        name: `s3-dots-${Math.random()}`,
+        artifact_location: location,
+      })
+      expectOk(created)
+      const experimentId = created.body.experiment_id as string
+      const runId = (await createRun(api, experimentId)).info.run_id as string
+      expectError(await api.get(`${API}/artifacts/list`, { run_id: runId }), 400, 'INVALID_PARAMETER_VALUE')
+      expectError(
+        await api.get('/get-artifact', { run_id: runId, path: 'a.txt' }),
+        400,
+        'INVALID_PARAMETER_VALUE',
+      )
+    }
   })
 
   it('answers tracking endpoints with 503 under --artifacts-only while the proxy works', async () => {

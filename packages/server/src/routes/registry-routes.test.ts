@@ -528,6 +528,26 @@ describeEachStore(
         400,
         'INVALID_PARAMETER_VALUE',
       )
+      for (const key of ['constructor', 'toString', '__proto__']) {
+        expect(
+          expectError(
+            await api.post(`${API}/logged-models/search`, {
+              experiment_ids: [experimentId],
+              filter: `attributes.${key} = 'x'`,
+            }),
+            400,
+            'INVALID_PARAMETER_VALUE',
+          ),
+        ).toBe(`Invalid attribute key '${key}' specified for logged models.`)
+        expectError(
+          await api.post(`${API}/logged-models/search`, {
+            experiment_ids: [experimentId],
+            order_by: [{ field_name: key }],
+          }),
+          400,
+          'INVALID_PARAMETER_VALUE',
+        )
+      }
     })
 
     it('delivers signed webhook events asynchronously, retries, and logs deliveries', async () => {

@@ -1,4 +1,4 @@
-import { invalidParameter, MAX_ARTIFACT_LOCATION_LENGTH } from '@cairn/core'
+import { decodeRepeatedly, invalidParameter, MAX_ARTIFACT_LOCATION_LENGTH } from '@cairn/core'
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/
 // Schemes whose last path segment may carry `;params` (Python's urllib.parse.uses_params).
@@ -19,21 +19,6 @@ const SCHEMES_WITH_PARAMS = new Set([
   'sftp',
   'tel',
 ])
-
-function decodeRepeatedly(text: string): string {
-  let current = text
-  for (let i = 0; i < 10; i++) {
-    let decoded: string
-    try {
-      decoded = decodeURIComponent(current)
-    } catch {
-      return current
-    }
-    if (decoded === current) return current
-    current = decoded
-  }
-  throw invalidParameter('Invalid query string')
-}
 
 function checkLength(location: string): void {
   if (location.length > MAX_ARTIFACT_LOCATION_LENGTH) {
@@ -56,7 +41,9 @@ export function resolveArtifactLocation(location: string, workingDirectory: stri
   if (location.includes('#') || (SCHEMES_WITH_PARAMS.has(scheme) && lastSegment.includes(';'))) {
     throw invalidParameter("'artifact_location' URL can't include fragments or params.")
   }
-  if (decodeRepeatedly(queryParts.join('?')).includes('..')) throw invalidParameter('Invalid query string')
+  const query = decodeRepeatedly(queryParts.join('?'))
+  if (query.outcome === 'exhausted' || query.text.includes('..'))
+    throw invalidParameter('Invalid query string')
   if (location.startsWith('runs:')) {
     throw invalidParameter(`Artifact location cannot be a runs:/ URI. Given: '${location}'`)
   }

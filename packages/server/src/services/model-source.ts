@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
+  decodeRepeatedly,
   invalidParameter,
   MlflowError,
   type ModelUri,
@@ -10,6 +11,9 @@ import {
 } from '@cairn/core'
 import type { RegistryStore, TrackingStore } from '@cairn/store'
 import { stageOrThrow } from './registry-validation.js'
+
+/** Sources are checked as MLflow reads them: query-string style (`+` is a space), nested escapes unwrapped. */
+const SOURCE_DECODING = { maxRounds: 20, plusAsSpace: true }
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/
 
@@ -46,21 +50,6 @@ function localPath(uri: string, workingDirectory: string): string {
   return resolvePath(workingDirectory, uri)
 }
 
-function decodeRepeatedly(text: string): string {
-  let current = text
-  for (let i = 0; i < 20; i++) {
-    let decoded: string
-    try {
-      decoded = decodeURIComponent(current.replaceAll('+', ' '))
-    } catch {
-      return current
-    }
-    if (decoded === current) return current
-    current = decoded
-  }
-  return current
-}
-
 function uriParts(uri: string): { scheme: string; authority: string; parts: string[] } {
   const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):(?:\/\/([^/?#]*))?([^?#]*)/.exec(uri)
   const path = match?.[3] ?? uri
@@ -70,7 +59,7 @@ function uriParts(uri: string): { scheme: string; authority: string; parts: stri
     parts: path
       .split('/')
       .filter((part) => part !== '')
-      .map((part) => decodeRepeatedly(part)),
+      .map((part) => decodeRepeatedly(part, SOURCE_DECODING).text),
   }
 }
 
@@ -101,7 +90,7 @@ function invalidSource(source: string, idName: 'run_id' | 'model_id'): MlflowErr
 
 /** MLflow refuses `..` segments (even percent-encoded) and NUL anywhere in a non-local source. */
 function checkNoRelativePaths(source: string): void {
-  const decoded = decodeRepeatedly(source)
+  const decoded = decodeRepeatedly(source, SOURCE_DECODING).text
   const path = (/^[a-zA-Z][a-zA-Z0-9+.-]*:(?:\/\/[^/?#]*)?([^?#]*)/.exec(decoded)?.[1] ?? decoded).replace(
     /\/+/g,
     '/',

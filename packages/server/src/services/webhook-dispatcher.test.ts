@@ -244,6 +244,43 @@ for (const kind of STORE_KINDS) {
       }
     })
 
+    it('reads at most 64 KiB of a receiver answer and drops the connection', async () => {
+      let written = 0
+      let closed = false
+      const flood: Server = createServer((_request, response) => {
+        const chunk = Buffer.alloc(256 * 1024, 'x')
+        response.on('close', () => {
+          closed = true
+        })
+        const write = () => {
+          while (!closed && written < 64 * 1024 * 1024) {
+            written += chunk.length
+            if (!response.write(chunk)) return void response.once('drain', write)
+          }
+          if (!closed) response.end()
+        }
+        write()
+      })
+      await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve))
+      try {
+        const url = `http://127.0.0.1:${(flood.address() as AddressInfo).port}/hook`
+        await withWebhook(url, async (webhookId) => {
+          const result = await dispatcher(registry).deliver(
+            await registry.getWebhook(webhookId),
+            { event: CREATED, payload: { name: 'flooded' } },
+            { retries: 0 },
+          )
+          expect(result.responseStatus).toBe(200)
+          expect(result.responseBody?.length).toBe(64 * 1024)
+          await waitFor(() => (closed ? true : undefined))
+          expect(written).toBeLessThan(32 * 1024 * 1024)
+        })
+      } finally {
+        flood.closeAllConnections()
+        await new Promise((resolve) => flood.close(resolve))
+      }
+    })
+
     it('answers create-registered-model quickly while the receiver never answers', async () => {
       const receiver = await startReceiver({ hang: true })
       const app = createApp({

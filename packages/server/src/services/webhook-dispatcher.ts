@@ -53,6 +53,27 @@ export interface WebhookAttemptResult {
 }
 
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504])
+/** A receiver's answer is kept only this far (the test endpoint shows it); the rest is not read. */
+const MAX_RESPONSE_BODY_BYTES = 64 * 1024
+
+async function readResponseText(response: Response, limit: number): Promise<string> {
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    const kept = value.subarray(0, limit - size)
+    chunks.push(kept)
+    size += kept.byteLength
+    if (size >= limit) {
+      await reader.cancel().catch(() => undefined)
+      break
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
 
 /** Python's `datetime.now(timezone.utc).isoformat()`: microseconds and `+00:00`. */
 function isoTimestamp(now: Date): string {
@@ -352,7 +373,7 @@ export class WebhookDispatcher {
         redirect: 'manual',
         signal: AbortSignal.timeout(this.options.timeoutMs),
       })
-      const responseBody = await response.text()
+      const responseBody = await readResponseText(response, MAX_RESPONSE_BODY_BYTES)
       return { success: response.status < 400, responseStatus: response.status, responseBody }
     } catch (error) {
       return {

@@ -53,6 +53,14 @@ describeEachStore('SqlGatewayStore', (_getStore, _kind, getTestStore) => {
     expect(await first.readCounter(uniqueName('absent'), 0)).toBe(0)
   })
 
+  it('gives back a counted request with a negative increment (a refusal by a later limit)', async () => {
+    const counter = uniqueName('rpm')
+    const windowStart = Date.now() - (Date.now() % 60_000)
+    expect(await first.incrementCounter({ counter, windowStart, amount: 1, limit: 1 })).toBe(1)
+    expect(await second.incrementCounter({ counter, windowStart, amount: -1 })).toBe(0)
+    expect(await first.incrementCounter({ counter, windowStart, amount: 1, limit: 1 })).toBe(1)
+  })
+
   it('purges old request windows but keeps budget counters', async () => {
     const now = 10 * 86_400_000
     const old = uniqueName('rpm')

@@ -31,7 +31,7 @@ const STRING_OPS = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'] as const
 
 /** The canonical attribute name (`creation_time` → `creation_timestamp_ms`). */
 export function loggedModelAttribute(name: string): string {
-  return ATTRIBUTE_ALIASES[name] ?? name
+  return (Object.hasOwn(ATTRIBUTE_ALIASES, name) && ATTRIBUTE_ALIASES[name]) || name
 }
 
 type Token = { kind: 'word' | 'op' | 'string' | 'number' | 'list'; text: string; items?: string[] }
@@ -101,9 +101,9 @@ export function parseLoggedModelFilter(filter: string | undefined): LoggedModelC
     if (!value || value.kind === 'op' || value.kind === 'word') return fail()
 
     const { entity, key } = parseIdentifier(identifier.text)
-    const numeric =
-      entity === 'metric' || (entity === 'attribute' && LOGGED_MODEL_ATTRIBUTES[key]?.numeric === true)
-    if (entity === 'attribute' && !LOGGED_MODEL_ATTRIBUTES[key]) {
+    const attribute = Object.hasOwn(LOGGED_MODEL_ATTRIBUTES, key) ? LOGGED_MODEL_ATTRIBUTES[key] : undefined
+    const numeric = entity === 'metric' || (entity === 'attribute' && attribute?.numeric === true)
+    if (entity === 'attribute' && !attribute) {
       throw invalidParameter(`Invalid attribute key '${key}' specified for logged models.`)
     }
     const allowed: readonly string[] = numeric ? NUMERIC_OPS : STRING_OPS

@@ -734,7 +734,9 @@ export class SqlRegistryStore implements RegistryStore {
       const dir = sql.raw(item.ascending ? 'ASC' : 'DESC')
       if (!item.fieldName.includes('.')) {
         const name = loggedModelAttribute(item.fieldName)
-        const attribute = LOGGED_MODEL_ATTRIBUTES[name]
+        const attribute = Object.hasOwn(LOGGED_MODEL_ATTRIBUTES, name)
+          ? LOGGED_MODEL_ATTRIBUTES[name]
+          : undefined
         if (!attribute)
           throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid order by field name: ${item.fieldName}`)
         if (name === 'creation_timestamp_ms') hasCreation = true
@@ -783,7 +785,9 @@ export class SqlRegistryStore implements RegistryStore {
     const compare = (column: RawBuilder<unknown>) => this.comparisonSql(column, comparison)
     switch (comparison.entity) {
       case 'attribute': {
-        const attribute = LOGGED_MODEL_ATTRIBUTES[comparison.key]
+        const attribute = Object.hasOwn(LOGGED_MODEL_ATTRIBUTES, comparison.key)
+          ? LOGGED_MODEL_ATTRIBUTES[comparison.key]
+          : undefined
         if (!attribute)
           throw new MlflowError('INVALID_PARAMETER_VALUE', `Invalid attribute: ${comparison.key}`)
         return compare(sql.ref(attribute.column) as unknown as RawBuilder<unknown>)
