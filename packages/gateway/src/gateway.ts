@@ -249,24 +249,10 @@ export class Gateway {
     body: Record<string, unknown>,
     options: InvokeOptions,
   ): Promise<Record<string, unknown>> {
-    const started = performance.now()
     const candidates = this.#candidates(name, kind)
     let served: EndpointConfig = candidates[0]!
-    try {
-      await this.#admit(name, candidates, options)
-    } catch (error) {
-      this.#finish({
-        name,
-        endpoint: served,
-        caller: options.caller,
-        started,
-        status: statusOf(error),
-        stream: false,
-        body,
-        error,
-      })
-      throw error
-    }
+    const record = this.#recorder(name, options, body, false)
+    await this.#admitOrRecord(name, candidates, options, record)
     const request = stripRouting(body)
     try {
       const routed = await routeCall<object>({
@@ -286,30 +272,10 @@ export class Gateway {
       served = routed.endpoint
       const result = routed.result as unknown as Record<string, unknown>
       if (kind === 'embeddings' && body.encoding_format === 'base64') encodeEmbeddings(result)
-      const usage = result.usage as Partial<Usage> | undefined
-      this.#finish({
-        name,
-        endpoint: served,
-        caller: options.caller,
-        started,
-        status: 200,
-        usage,
-        stream: false,
-        body,
-        response: result,
-      })
+      record(served, { status: 200, usage: result.usage as Partial<Usage> | undefined, response: result })
       return result
     } catch (error) {
-      this.#finish({
-        name,
-        endpoint: served,
-        caller: options.caller,
-        started,
-        status: statusOf(error),
-        stream: false,
-        body,
-        error,
-      })
+      record(served, { status: statusOf(error), error })
       throw error
     }
   }
@@ -324,24 +290,10 @@ export class Gateway {
     body: Record<string, unknown>,
     options: InvokeOptions,
   ): Promise<InvocationStream> {
-    const started = performance.now()
     const candidates = this.#candidates(name, kind)
     let served: EndpointConfig = candidates[0]!
-    try {
-      await this.#admit(name, candidates, options)
-    } catch (error) {
-      this.#finish({
-        name,
-        endpoint: served,
-        caller: options.caller,
-        started,
-        status: statusOf(error),
-        stream: true,
-        body,
-        error,
-      })
-      throw error
-    }
+    const record = this.#recorder(name, options, body, true)
+    await this.#admitOrRecord(name, candidates, options, record)
     const request = stripRouting(body)
     let routed: Awaited<ReturnType<typeof routeCall<StartedStream>>>
     try {
@@ -361,16 +313,7 @@ export class Gateway {
         },
       })
     } catch (error) {
-      this.#finish({
-        name,
-        endpoint: served,
-        caller: options.caller,
-        started,
-        status: statusOf(error),
-        stream: true,
-        body,
-        error,
-      })
+      record(served, { status: statusOf(error), error })
       throw error
     }
     served = routed.endpoint
@@ -404,21 +347,32 @@ export class Gateway {
       } finally {
         if (status === 200 && options.signal?.aborted) status = 499
         await iterator.return?.(undefined)
-        gateway.#finish({
-          name,
-          endpoint: served,
-          caller: options.caller,
-          started,
-          status,
-          usage,
-          stream: true,
-          body,
-          response: text ? { text } : undefined,
-          error: failure,
-        })
+        record(served, { status, usage, response: text ? { text } : undefined, error: failure })
       }
     }
     return { chunks: chunks() }
+  }
+
+  /** Records the outcome of one call (usage, metrics) with what is fixed when the call starts. */
+  #recorder(name: string, options: InvokeOptions, body: Record<string, unknown>, stream: boolean) {
+    const started = performance.now()
+    return (endpoint: EndpointConfig, outcome: CallOutcome): void =>
+      this.#finish({ name, endpoint, caller: options.caller, started, stream, body, ...outcome })
+  }
+
+  /** Key scope and limits; a refused call is recorded against the endpoint it asked for. */
+  async #admitOrRecord(
+    name: string,
+    candidates: EndpointConfig[],
+    options: InvokeOptions,
+    record: (endpoint: EndpointConfig, outcome: CallOutcome) => void,
+  ): Promise<void> {
+    try {
+      await this.#admit(name, candidates, options)
+    } catch (error) {
+      record(candidates[0]!, { status: statusOf(error), error })
+      throw error
+    }
   }
 
   #recordFailure(endpoint: EndpointConfig, error: UpstreamError): void {
@@ -432,18 +386,16 @@ export class Gateway {
     )
   }
 
-  #finish(call: {
-    name: string
-    endpoint: EndpointConfig
-    caller: Caller
-    started: number
-    status: number
-    usage?: Partial<Usage>
-    stream: boolean
-    body: unknown
-    response?: unknown
-    error?: unknown
-  }): void {
+  #finish(
+    call: CallOutcome & {
+      name: string
+      endpoint: EndpointConfig
+      caller: Caller
+      started: number
+      stream: boolean
+      body: unknown
+    },
+  ): void {
     const latencyMs = performance.now() - call.started
     const inputTokens = call.usage?.prompt_tokens ?? 0
     const outputTokens = call.usage?.completion_tokens ?? 0
@@ -576,6 +528,14 @@ function encodeEmbeddings(result: Record<string, unknown>): void {
     if (typeof item.embedding === 'string') continue
     item.embedding = Buffer.from(new Float32Array(item.embedding).buffer).toString('base64')
   }
+}
+
+/** How a call ended, as usage and metrics record it. */
+interface CallOutcome {
+  status: number
+  usage?: Partial<Usage>
+  response?: unknown
+  error?: unknown
 }
 
 function statusOf(error: unknown): number {
