@@ -6,20 +6,13 @@ import type {
   ChatMessage,
   ChatRequest,
   ChatResponse,
-  CompletionsChunk,
-  CompletionsRequest,
-  CompletionsResponse,
   EmbeddingsResponse,
   FinishReason,
   ProviderJson,
   ToolCall,
 } from '../types.js'
 import { contentText, makeUsage, nowSeconds } from '../types.js'
-import {
-  chatToCompletionsChunks,
-  chatToCompletionsResponse,
-  completionsToChat,
-} from './chat-based-completions.js'
+import { ChatBasedProvider } from './chat-based-completions.js'
 import { requireOption, stringOption, trimSlash } from './config-values.js'
 import {
   type CallOptions,
@@ -67,7 +60,7 @@ function readAnthropicError(body: unknown): string | undefined {
  * MLflow does), and the stream's event types (message_start, content_block_start/delta/stop, message_delta,
  * message_stop, ping, error) become OpenAI chunks.
  */
-export class AnthropicProvider implements Provider {
+export class AnthropicProvider extends ChatBasedProvider implements Provider {
   readonly name = 'anthropic'
   readonly model: string
   readonly endpointTypes = ['llm/v1/chat', 'llm/v1/completions'] as const
@@ -75,6 +68,7 @@ export class AnthropicProvider implements Provider {
   readonly #headers: Record<string, string>
 
   constructor(settings: ProviderSettings) {
+    super()
     this.model = settings.model
     const base = trimSlash(
       stringOption(settings.config, 'anthropic_api_base') ?? 'https://api.anthropic.com/v1',
@@ -242,14 +236,6 @@ export class AnthropicProvider implements Provider {
     throw new UpstreamError('stream-dropped', 'anthropic ended the stream without message_stop', {
       provider: this.name,
     })
-  }
-
-  async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
-    return chatToCompletionsResponse(await this.chat(completionsToChat(request), options))
-  }
-
-  completionsStream(request: CompletionsRequest, options: CallOptions): AsyncIterable<CompletionsChunk> {
-    return chatToCompletionsChunks(this.chatStream(completionsToChat(request), options))
   }
 
   async embeddings(): Promise<EmbeddingsResponse> {

@@ -5,20 +5,13 @@ import type {
   ChatChunk,
   ChatRequest,
   ChatResponse,
-  CompletionsChunk,
-  CompletionsRequest,
-  CompletionsResponse,
   EmbeddingsRequest,
   EmbeddingsResponse,
   FinishReason,
   ProviderJson,
 } from '../types.js'
 import { contentText, makeUsage, nowSeconds } from '../types.js'
-import {
-  chatToCompletionsChunks,
-  chatToCompletionsResponse,
-  completionsToChat,
-} from './chat-based-completions.js'
+import { ChatBasedProvider } from './chat-based-completions.js'
 import { trimSlash } from './config-values.js'
 import {
   type CallOptions,
@@ -58,7 +51,7 @@ interface ConverseOutput {
  * `POST /model/{modelId}/converse` and `/converse-stream` (AWS event-stream frames), signed with SigV4.
  * Embeddings use `InvokeModel` with Titan's body (`{"inputText"}` → `{"embedding", "inputTextTokenCount"}`).
  */
-export class BedrockProvider implements Provider {
+export class BedrockProvider extends ChatBasedProvider implements Provider {
   readonly name: string
   readonly model: string
   readonly endpointTypes = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings'] as const
@@ -67,6 +60,7 @@ export class BedrockProvider implements Provider {
   readonly #credentials: AwsCredentials
 
   constructor(name: string, settings: ProviderSettings) {
+    super()
     this.name = name
     this.model = settings.model
     const aws = (settings.config.aws_config ?? {}) as Record<string, unknown>
@@ -223,14 +217,6 @@ export class BedrockProvider implements Provider {
     throw new UpstreamError('stream-dropped', `${this.name} ended the stream without messageStop`, {
       provider: this.name,
     })
-  }
-
-  async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
-    return chatToCompletionsResponse(await this.chat(completionsToChat(request), options))
-  }
-
-  completionsStream(request: CompletionsRequest, options: CallOptions): AsyncIterable<CompletionsChunk> {
-    return chatToCompletionsChunks(this.chatStream(completionsToChat(request), options))
   }
 
   async embeddings(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResponse> {

@@ -7,6 +7,7 @@ import type {
   CompletionsResponse,
 } from '../types.js'
 import { contentText } from '../types.js'
+import type { CallOptions } from './provider.js'
 
 /** A completions request as a one-message chat, for providers that only have a chat API. */
 export function completionsToChat(request: CompletionsRequest): ChatRequest {
@@ -45,5 +46,22 @@ export async function* chatToCompletionsChunks(
       })),
       ...(chunk.usage ? { usage: chunk.usage } : {}),
     }
+  }
+}
+
+/**
+ * Base of providers whose API has chat only (Anthropic, Gemini, Cohere, Bedrock, Ollama): a completions call is
+ * sent as a one-message chat and its answer, or its stream, translated back.
+ */
+export abstract class ChatBasedProvider {
+  abstract chat(request: ChatRequest, options: CallOptions): Promise<ChatResponse>
+  abstract chatStream(request: ChatRequest, options: CallOptions): AsyncIterable<ChatChunk>
+
+  async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
+    return chatToCompletionsResponse(await this.chat(completionsToChat(request), options))
+  }
+
+  completionsStream(request: CompletionsRequest, options: CallOptions): AsyncIterable<CompletionsChunk> {
+    return chatToCompletionsChunks(this.chatStream(completionsToChat(request), options))
   }
 }

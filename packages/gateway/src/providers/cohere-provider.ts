@@ -5,20 +5,13 @@ import type {
   ChatChunk,
   ChatRequest,
   ChatResponse,
-  CompletionsChunk,
-  CompletionsRequest,
-  CompletionsResponse,
   EmbeddingsRequest,
   EmbeddingsResponse,
   FinishReason,
   ProviderJson,
 } from '../types.js'
 import { contentText, makeUsage, nowSeconds } from '../types.js'
-import {
-  chatToCompletionsChunks,
-  chatToCompletionsResponse,
-  completionsToChat,
-} from './chat-based-completions.js'
+import { ChatBasedProvider } from './chat-based-completions.js'
 import { requireOption, stringOption, trimSlash } from './config-values.js'
 import {
   type CallOptions,
@@ -45,7 +38,7 @@ const FINISH_REASONS: Record<string, FinishReason> = {
  * Cohere's v2 API (https://docs.cohere.com/reference/chat): `POST /v2/chat` (streamed as SSE events
  * message-start, content-start, content-delta, content-end, message-end) and `POST /v2/embed`.
  */
-export class CohereProvider implements Provider {
+export class CohereProvider extends ChatBasedProvider implements Provider {
   readonly name = 'cohere'
   readonly model: string
   readonly endpointTypes = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings'] as const
@@ -53,6 +46,7 @@ export class CohereProvider implements Provider {
   readonly #headers: Record<string, string>
 
   constructor(settings: ProviderSettings) {
+    super()
     this.model = settings.model
     this.#base = trimSlash(stringOption(settings.config, 'cohere_api_base') ?? 'https://api.cohere.com')
     this.#headers = { authorization: `Bearer ${requireOption(settings.config, 'cohere_api_key', 'cohere')}` }
@@ -154,14 +148,6 @@ export class CohereProvider implements Provider {
     throw new UpstreamError('stream-dropped', 'cohere ended the stream without message-end', {
       provider: this.name,
     })
-  }
-
-  async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
-    return chatToCompletionsResponse(await this.chat(completionsToChat(request), options))
-  }
-
-  completionsStream(request: CompletionsRequest, options: CallOptions): AsyncIterable<CompletionsChunk> {
-    return chatToCompletionsChunks(this.chatStream(completionsToChat(request), options))
   }
 
   async embeddings(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResponse> {

@@ -5,19 +5,12 @@ import type {
   ChatChunk,
   ChatRequest,
   ChatResponse,
-  CompletionsChunk,
-  CompletionsRequest,
-  CompletionsResponse,
   EmbeddingsRequest,
   EmbeddingsResponse,
   FinishReason,
 } from '../types.js'
 import { contentText, makeUsage, nowSeconds } from '../types.js'
-import {
-  chatToCompletionsChunks,
-  chatToCompletionsResponse,
-  completionsToChat,
-} from './chat-based-completions.js'
+import { ChatBasedProvider } from './chat-based-completions.js'
 import { requireOption, stringOption, trimSlash } from './config-values.js'
 import {
   type CallOptions,
@@ -54,7 +47,7 @@ const FINISH_REASONS: Record<string, FinishReason> = {
  * and `:batchEmbedContents`, authenticated with `x-goog-api-key`. Roles map user→user, assistant→model,
  * system→systemInstruction.
  */
-export class GeminiProvider implements Provider {
+export class GeminiProvider extends ChatBasedProvider implements Provider {
   readonly name = 'gemini'
   readonly model: string
   readonly endpointTypes = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings'] as const
@@ -62,6 +55,7 @@ export class GeminiProvider implements Provider {
   readonly #headers: Record<string, string>
 
   constructor(settings: ProviderSettings) {
+    super()
     this.model = settings.model
     this.#base = trimSlash(
       stringOption(settings.config, 'gemini_api_base') ?? 'https://generativelanguage.googleapis.com/v1beta',
@@ -163,14 +157,6 @@ export class GeminiProvider implements Provider {
       throw new UpstreamError('stream-dropped', 'gemini ended the stream before a finishReason', {
         provider: this.name,
       })
-  }
-
-  async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
-    return chatToCompletionsResponse(await this.chat(completionsToChat(request), options))
-  }
-
-  completionsStream(request: CompletionsRequest, options: CallOptions): AsyncIterable<CompletionsChunk> {
-    return chatToCompletionsChunks(this.chatStream(completionsToChat(request), options))
   }
 
   async embeddings(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResponse> {

@@ -5,19 +5,12 @@ import type {
   ChatChunk,
   ChatRequest,
   ChatResponse,
-  CompletionsChunk,
-  CompletionsRequest,
-  CompletionsResponse,
   EmbeddingsRequest,
   EmbeddingsResponse,
   FinishReason,
 } from '../types.js'
 import { contentText, makeUsage, nowSeconds } from '../types.js'
-import {
-  chatToCompletionsChunks,
-  chatToCompletionsResponse,
-  completionsToChat,
-} from './chat-based-completions.js'
+import { ChatBasedProvider } from './chat-based-completions.js'
 import { stringOption, trimSlash } from './config-values.js'
 import {
   type CallOptions,
@@ -41,7 +34,7 @@ interface OllamaChat {
  * Ollama's native API (https://github.com/ollama/ollama/blob/main/docs/api.md): `POST /api/chat` (streamed
  * as newline-delimited JSON, the last object `done: true` with token counts) and `POST /api/embed`.
  */
-export class OllamaProvider implements Provider {
+export class OllamaProvider extends ChatBasedProvider implements Provider {
   readonly name = 'ollama'
   readonly model: string
   readonly endpointTypes = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings'] as const
@@ -49,6 +42,7 @@ export class OllamaProvider implements Provider {
   readonly #headers: Record<string, string>
 
   constructor(settings: ProviderSettings) {
+    super()
     this.model = settings.model
     // MLflow's ollama config names the OpenAI-compatible `/v1` base; the native API sits at its root.
     const base =
@@ -151,14 +145,6 @@ export class OllamaProvider implements Provider {
       yield chunk
     }
     throw new UpstreamError('stream-dropped', 'ollama ended the stream before done', { provider: this.name })
-  }
-
-  async completions(request: CompletionsRequest, options: CallOptions): Promise<CompletionsResponse> {
-    return chatToCompletionsResponse(await this.chat(completionsToChat(request), options))
-  }
-
-  completionsStream(request: CompletionsRequest, options: CallOptions): AsyncIterable<CompletionsChunk> {
-    return chatToCompletionsChunks(this.chatStream(completionsToChat(request), options))
   }
 
   async embeddings(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResponse> {
