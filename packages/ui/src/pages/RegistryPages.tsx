@@ -2,6 +2,7 @@ import type { ModelVersion } from '@cairn/core'
 import type { ModelRegistryClient } from '@cairn/sdk'
 import { type FormEvent, useState } from 'react'
 import { ErrorBanner, KeyValueTable, SafeMarkdown, Section, useLoad } from '../components/common.js'
+import { MarkdownDraftForm } from '../components/MarkdownDraftForm.js'
 import { TagEditor } from '../components/TagEditor.js'
 import { useClient } from '../lib/client.js'
 import { errorMessage, formatTime } from '../lib/format.js'
@@ -270,27 +271,7 @@ function EditableMarkdown({ text, onSave }: { text: string; onSave(text: string)
       </div>
     )
   }
-  return (
-    <form
-      onSubmit={(event) => {
-        event.preventDefault()
-        void onSave(draft).then(() => setDraft(undefined))
-      }}
-    >
-      <textarea
-        aria-label="Description (Markdown)"
-        rows={5}
-        value={draft}
-        onChange={(event) => setDraft(event.target.value)}
-      />
-      <div>
-        <button type="submit">Save</button>
-        <button type="button" onClick={() => setDraft(undefined)}>
-          Cancel
-        </button>
-      </div>
-    </form>
-  )
+  return <MarkdownDraftForm draft={draft} setDraft={setDraft} onSave={onSave} rows={5} />
 }
 
 function RunLink({ runId }: { runId: string }) {

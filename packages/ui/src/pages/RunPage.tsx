@@ -3,10 +3,11 @@ import { useEffect, useState } from 'react'
 import { ArtifactBrowser } from '../components/ArtifactBrowser.js'
 import { ChartControls, readChartSettings } from '../components/ChartControls.js'
 import { ErrorBanner, KeyValueTable, SafeMarkdown, Section, useLoad } from '../components/common.js'
+import { MarkdownDraftForm } from '../components/MarkdownDraftForm.js'
 import { MetricChart } from '../components/MetricChart.js'
 import { TagEditor } from '../components/TagEditor.js'
 import { useClient } from '../lib/client.js'
-import { errorMessage, formatDuration, formatNumber, formatTime } from '../lib/format.js'
+import { formatDuration, formatNumber, formatTime } from '../lib/format.js'
 import { buildHash, readList, updateQuery, writeList } from '../lib/router.js'
 
 const NOTE_TAG = 'mlflow.note.content'
@@ -249,7 +250,6 @@ function Description({ run, reload }: { run: Run; reload(): void }) {
   const client = useClient()
   const note = tagValue(run, NOTE_TAG) ?? ''
   const [draft, setDraft] = useState<string>()
-  const [error, setError] = useState<string>()
   return (
     <Section
       title="Description"
@@ -268,32 +268,14 @@ function Description({ run, reload }: { run: Run; reload(): void }) {
           <p className="muted">No description.</p>
         )
       ) : (
-        <form
-          onSubmit={(event) => {
-            event.preventDefault()
-            client
-              .setTag({ runId: run.info.runId, key: NOTE_TAG, value: draft })
-              .then(() => {
-                setDraft(undefined)
-                reload()
-              })
-              .catch((caught: unknown) => setError(errorMessage(caught)))
+        <MarkdownDraftForm
+          draft={draft}
+          setDraft={setDraft}
+          onSave={async (text) => {
+            await client.setTag({ runId: run.info.runId, key: NOTE_TAG, value: text })
+            reload()
           }}
-        >
-          <textarea
-            aria-label="Description (Markdown)"
-            rows={6}
-            value={draft}
-            onChange={(event) => setDraft(event.target.value)}
-          />
-          <div>
-            <button type="submit">Save</button>
-            <button type="button" onClick={() => setDraft(undefined)}>
-              Cancel
-            </button>
-          </div>
-          {error ? <p className="error">{error}</p> : null}
-        </form>
+        />
       )}
     </Section>
   )
