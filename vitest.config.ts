@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@cairn\/sdk\/node$/, replacement: src('sdk/src/node.ts') },
-      ...['core', 'artifacts', 'store', 'server', 'sdk', 'gateway'].map((name) => ({
+      ...['core', 'artifacts', 'store', 'server', 'sdk', 'gateway', 'models', 'serving'].map((name) => ({
         find: new RegExp(`^@cairn/${name}$`),
         replacement: src(`${name}/src/index.ts`),
       })),

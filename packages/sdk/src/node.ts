@@ -9,5 +9,13 @@ export {
   logArtifact,
   logArtifacts,
 } from './node-artifacts.js'
+export {
+  downloadModel,
+  type LoggedModelInfo,
+  type LogModelOptions,
+  type LogModelSpec,
+  loadModel,
+  logModel,
+} from './node-models.js'
 export { type ExitAware, readGitCommit, registerExitHooks, resolveSystemTags } from './node-runtime.js'
 export { SystemMetricsMonitor, type SystemMetricsMonitorOptions } from './system-metrics.js'

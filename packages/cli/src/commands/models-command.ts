@@ -3,6 +3,8 @@ import { CairnClient, MlflowError } from '@cairn/sdk'
 import { Command } from 'commander'
 import { formatTable, formatTime, toJson } from '../format.js'
 import { jsonOption, parseInteger, trackingUriOption } from '../options.js'
+import { addImageCommands } from './models-image-commands.js'
+import { addServeCommand } from './models-serve-command.js'
 
 interface ClientOptions {
   trackingUri?: string
@@ -55,7 +57,9 @@ function describeModel(model: RegisteredModel, versions: readonly ModelVersion[]
 
 /** `cairn models …`: the model registry through the REST API. */
 export function modelsCommand(): Command {
-  const models = new Command('models').description('Manage registered models and their versions.')
+  const models = new Command('models').description(
+    'Manage registered models and their versions, serve them, and build their container images.',
+  )
 
   models
     .command('list')
@@ -227,5 +231,7 @@ export function modelsCommand(): Command {
       }
     })
 
+  addServeCommand(models)
+  addImageCommands(models)
   return models
 }

@@ -1,0 +1,434 @@
+#!/usr/bin/env node
+// Model serving benchmark (issue 6): `/invocations` throughput and latency of `cairn models serve` (the skl2onnx
+// conversion of a scikit-learn LogisticRegression, on onnxruntime-node) against `mlflow models serve
+// --env-manager local` (the pickled scikit-learn model), same model, same signature, same machine, same number of
+// workers, both idle but for the one under load. A closed loop of `--connections` keep-alive connections sends
+// single-row `dataframe_split` requests back to back for a fixed time; medians over `--runs`. The `stub` target, a
+// do-nothing HTTP server answering the same JSON, shows the load generator's own ceiling on this machine.
+// Everything listens on 127.0.0.1; every loop is bounded in time. See docs/benchmarks.md ("Model serving").
+//
+//   npx tsc -b && node bench/serving.mjs [--servers cairn,mlflow,stub] [--seconds 10] [--warmup 3] [--runs 3]
+//     [--connections 64] [--workers 1] [--cairn-root <dir>] [--cairn-args="--max-batch-size 64"] [--out <file>]
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { RssSampler } from './lib/rss.mjs'
+import { freePort, startServer } from './lib/servers.mjs'
+import { median, quantile } from './lib/stats.mjs'
+
+const HERE = path.dirname(fileURLToPath(import.meta.url))
+const REPO = path.resolve(HERE, '..')
+const VENV_BIN = path.join(REPO, '.venv/bin')
+const TARGETS = ['cairn', 'mlflow', 'stub']
+const TITLES = {
+  cairn: 'Cairn `models serve` (ONNX)',
+  mlflow: 'MLflow `models serve` (pickle)',
+  stub: 'stub server (client ceiling)',
+}
+
+const HELP = `Usage: node bench/serving.mjs [options]
+
+  --servers <list>       targets: ${TARGETS.join(',')} (default cairn,mlflow,stub)
+  --seconds <s>          length of one timed run (default 10)
+  --warmup <s>           untimed load on each server before the first run (default 3)
+  --runs <n>             timed runs per server, interleaved; the table shows medians (default 3)
+  --connections <n>      concurrent keep-alive connections (default 64)
+  --latency-seconds <s>  per run, also this long with one connection (unloaded latency; default 3, 0 = skip)
+  --workers <n>          --workers of both servers (default 1; MLflow: uvicorn processes; Cairn: worker
+                         threads, which only JavaScript models use; ONNX predicts on onnxruntime's threads)
+  --cairn-root <dir>     tree holding packages/cli/dist/bin.js (default: this repo; see bench/build-snapshot.mjs)
+  --cairn-args=<args>    extra \`cairn models serve\` flags, e.g. --cairn-args="--max-batch-size 64"
+  --out <file>           raw results (default bench/results/serving-<timestamp>.json)
+  --keep                 keep the temp dir (models, server logs)
+`
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      servers: { type: 'string', default: TARGETS.join(',') },
+      seconds: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3' },
+      runs: { type: 'string', default: '3' },
+      connections: { type: 'string', default: '64' },
+      'latency-seconds': { type: 'string', default: '3' },
+      workers: { type: 'string', default: '1' },
+      'cairn-root': { type: 'string', default: REPO },
+      'cairn-args': { type: 'string', default: '' },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  })
+  if (values.help) {
+    process.stdout.write(HELP)
+    process.exit(0)
+  }
+  const servers = values.servers.split(',').map((name) => name.trim())
+  for (const server of servers) if (!TARGETS.includes(server)) throw new Error(`unknown server '${server}'`)
+  return {
+    servers,
+    seconds: Number(values.seconds),
+    warmup: Number(values.warmup),
+    runs: Number(values.runs),
+    connections: Number(values.connections),
+    latencySeconds: Number(values['latency-seconds']),
+    workers: Number(values.workers),
+    cairnRoot: path.resolve(values['cairn-root']),
+    cairnArgs: values['cairn-args'].split(' ').filter(Boolean),
+    out: values.out,
+    keep: values.keep,
+  }
+}
+
+const log = (message) => process.stderr.write(`[serving-bench] ${message}\n`)
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * `connections` loops, each with its own keep-alive socket, POST the same body back to back until `seconds` have
+ * passed. Latency is the time from writing the request to the last byte of the answer. The first `checkBodies`
+ * answers are kept so the caller can check them.
+ */
+async function closedLoop({ url, body, connections, seconds, checkBodies = 0 }) {
+  const target = new URL(url)
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections })
+  const headers = { 'content-type': 'application/json', 'content-length': String(body.length) }
+  const latencies = []
+  const bodies = []
+  const errors = {}
+  const countError = (key) => {
+    errors[key] = (errors[key] ?? 0) + 1
+  }
+  const once = () =>
+    new Promise((resolve) => {
+      const started = process.hrtime.bigint()
+      const request = http.request(
+        {
+          agent,
+          hostname: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers,
+        },
+        (response) => {
+          const chunks = []
+          response.on('data', (chunk) => chunks.push(chunk))
+          response.on('end', () => {
+            const ms = Number(process.hrtime.bigint() - started) / 1e6
+            if (response.statusCode === 200) latencies.push(ms)
+            else countError(`HTTP ${response.statusCode}`)
+            if (bodies.length < checkBodies) bodies.push(Buffer.concat(chunks).toString('utf8'))
+            resolve()
+          })
+          response.on('error', (error) => {
+            countError(error.code ?? error.message)
+            resolve()
+          })
+        },
+      )
+      request.setTimeout(30_000, () => request.destroy(new Error('timeout')))
+      request.on('error', (error) => {
+        countError(error.code ?? error.message)
+        resolve()
+      })
+      request.end(body)
+    })
+  const started = performance.now()
+  const stopAt = started + seconds * 1000
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < stopAt) await once()
+    }),
+  )
+  const elapsed = (performance.now() - started) / 1000
+  agent.destroy()
+  return {
+    perSecond: latencies.length / elapsed,
+    ok: latencies.length,
+    errors,
+    elapsedSeconds: elapsed,
+    p50: quantile(latencies, 0.5),
+    p90: quantile(latencies, 0.9),
+    p99: quantile(latencies, 0.99),
+    max: latencies.length ? Math.max(...latencies) : Number.NaN,
+    bodies,
+  }
+}
+
+/** The predicted class in any of the answer shapes the servers give for one row. */
+function labelOf(answer) {
+  let predictions = JSON.parse(answer).predictions
+  if (Array.isArray(predictions)) predictions = predictions[0]
+  if (typeof predictions === 'number') return predictions
+  const key = Object.keys(predictions).find((name) => /label/.test(name)) ?? Object.keys(predictions)[0]
+  let value = predictions[key]
+  while (Array.isArray(value)) value = value[0]
+  return Number(value)
+}
+
+function targetCommand(name, { options, models, port }) {
+  if (name === 'cairn') {
+    const bin = path.join(options.cairnRoot, 'packages/cli/dist/bin.js')
+    if (!existsSync(bin))
+      throw new Error(`${bin} is missing: run npx tsc -b (or bench/build-snapshot.mjs) first`)
+    return {
+      command: process.execPath,
+      // The flag of the `cairn` executable's shebang (packages/cli/src/bin.ts).
+      args: [
+        '--max-semi-space-size=4',
+        bin,
+        'models',
+        'serve',
+        '-m',
+        path.join(models, 'onnx'),
+        '--host',
+        '127.0.0.1',
+        '--workers',
+        String(options.workers),
+        ...options.cairnArgs,
+        '--port',
+        String(port),
+      ],
+      env: {},
+    }
+  }
+  if (name === 'mlflow') {
+    return {
+      command: path.join(VENV_BIN, 'mlflow'),
+      args: [
+        'models',
+        'serve',
+        '-m',
+        path.join(models, 'sklearn'),
+        '--env-manager',
+        'local',
+        '--host',
+        '127.0.0.1',
+        '--workers',
+        String(options.workers),
+        '--port',
+        String(port),
+      ],
+      // MLflow starts `uvicorn` by name.
+      env: {
+        PATH: `${VENV_BIN}${path.delimiter}${process.env.PATH}`,
+        MLFLOW_DISABLE_TELEMETRY: 'true',
+        DO_NOT_TRACK: 'true',
+      },
+    }
+  }
+  return {
+    command: process.execPath,
+    args: [path.join(HERE, 'serving/stub-scoring-server.mjs'), '--port', String(port)],
+    env: {},
+  }
+}
+
+function versions(options) {
+  const read = (command, args) => {
+    try {
+      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    } catch {
+      return undefined
+    }
+  }
+  const snapshotFile = path.join(options.cairnRoot, 'SNAPSHOT.json')
+  const cairn = existsSync(snapshotFile)
+    ? { cairnSnapshot: JSON.parse(readFileSync(snapshotFile, 'utf8')) }
+    : {
+        cairnCommit: read('git', ['-C', options.cairnRoot, 'rev-parse', '--short', 'HEAD']),
+        cairnUncommittedChanges: Boolean(
+          read('git', ['-C', options.cairnRoot, 'status', '--porcelain', '--', 'packages']),
+        ),
+      }
+  let onnxruntimeNode
+  try {
+    const file = path.join(options.cairnRoot, 'node_modules/onnxruntime-node/package.json')
+    onnxruntimeNode = JSON.parse(readFileSync(file, 'utf8')).version
+  } catch {}
+  return { node: process.version, onnxruntimeNode, ...cairn }
+}
+
+function machine() {
+  const cpus = os.cpus()
+  return { cpus: cpus.length, model: cpus[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30) }
+}
+
+function renderTable(result) {
+  const { summary, options } = result
+  const number = (value, digits = 0) =>
+    value === null || value === undefined || Number.isNaN(value)
+      ? 'n/a'
+      : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+  const lines = [
+    `| single-row dataframe_split | requests/s (${options.connections} conn.) | p50 (ms) | p99 (ms) | ` +
+      'p50, 1 conn. (ms) | p99, 1 conn. (ms) | errors | max RSS (MB) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const [name, entry] of Object.entries(summary.servers)) {
+    lines.push(
+      `| ${TITLES[name]} | ${number(entry.perSecond)} | ${number(entry.p50, 2)} | ${number(entry.p99, 2)} | ` +
+        `${number(entry.single?.p50, 2)} | ${number(entry.single?.p99, 2)} | ${entry.errors} | ${entry.maxRssMb ?? 'n/a'} |`,
+    )
+  }
+  const { cairn, mlflow } = summary.servers
+  if (cairn && mlflow) {
+    lines.push(
+      '',
+      `Cairn/MLflow throughput: ${number(summary.ratio, 1)}× (target ≥ 10×: ${summary.ratio >= 10 ? 'met' : 'not met'}); ` +
+        `Cairn p99 ${number(cairn.p99, 2)} ms at ${options.connections} connections` +
+        (cairn.single ? `, ${number(cairn.single.p99, 2)} ms at 1` : '') +
+        ` (target ≤ 10 ms: ${cairn.p99 <= 10 ? 'met' : 'not met'} at ${options.connections}` +
+        (cairn.single ? `, ${cairn.single.p99 <= 10 ? 'met' : 'not met'} at 1` : '') +
+        `); MLflow/Cairn p50: ${number(mlflow.p50 / cairn.p50, 1)}×.`,
+    )
+  }
+  lines.push(
+    '',
+    `Medians of ${options.runs} runs of ${options.seconds} s at ${options.connections} connections ` +
+      (options.latencySeconds > 0 ? `and ${options.latencySeconds} s at 1 connection ` : '') +
+      `(after ${options.warmup} s of warm-up), --workers ${options.workers} for both servers.`,
+  )
+  return lines.join('\n')
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2))
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'cairn-serving-bench-'))
+  const started = []
+  const sampler = new RssSampler({ intervalMs: 200 })
+  const result = {
+    date: new Date().toISOString(),
+    options,
+    versions: versions(options),
+    machine: machine(),
+    servers: {},
+  }
+  try {
+    const models = path.join(tmp, 'models')
+    log('training the model and writing it as a pickle and as ONNX')
+    execFileSync(path.join(VENV_BIN, 'python'), [path.join(HERE, 'serving/prepare_models.py'), models], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true' },
+    })
+    const body = readFileSync(path.join(models, 'request.json'))
+    const expected = JSON.parse(readFileSync(path.join(models, 'expected.json'), 'utf8'))
+    result.versions.python = expected.versions
+    result.request = body.toString('utf8')
+
+    for (const name of options.servers) {
+      const port = await freePort()
+      const spec = targetCommand(name, { options, models, port })
+      log(`starting ${name}`)
+      const server = await startServer({ name, ...spec, cwd: tmp, connections: 1 })
+      started.push(server)
+      sampler.track(name, server.pid)
+      const answer = await fetch(`${server.baseUrl}/invocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
+      const text = await answer.text()
+      if (answer.status !== 200) throw new Error(`${name} answered ${answer.status}: ${text.slice(0, 500)}`)
+      if (name !== 'stub' && labelOf(text) !== expected.label)
+        throw new Error(`${name} predicted ${text}, scikit-learn ${expected.label}`)
+      result.servers[name] = { startupMs: server.startupMs, firstAnswer: text, runs: [], singleRuns: [] }
+      log(`${name} ready in ${server.startupMs} ms, answers ${text}`)
+    }
+
+    const url = (server) => `${server.baseUrl}/invocations`
+    sampler.label('warmup')
+    for (const server of started) {
+      const warm = await closedLoop({
+        url: url(server),
+        body,
+        connections: options.connections,
+        seconds: options.warmup,
+      })
+      log(`${server.name} warm-up: ${warm.perSecond.toFixed(0)}/s`)
+    }
+    sampler.label('load')
+    for (let run = 0; run < options.runs; run++) {
+      for (const server of started) {
+        await sleep(500)
+        const measured = await closedLoop({
+          url: url(server),
+          body,
+          connections: options.connections,
+          seconds: options.seconds,
+          checkBodies: 50,
+        })
+        const { bodies, ...kept } = measured
+        kept.wrongAnswers =
+          server.name === 'stub' ? 0 : bodies.filter((text) => labelOf(text) !== expected.label).length
+        result.servers[server.name].runs.push(kept)
+        log(
+          `run ${run + 1} ${server.name}: ${kept.perSecond.toFixed(0)}/s p50 ${kept.p50.toFixed(2)} ms ` +
+            `p99 ${kept.p99.toFixed(2)} ms errors ${JSON.stringify(kept.errors)}` +
+            (kept.wrongAnswers ? ` WRONG ANSWERS ${kept.wrongAnswers}` : ''),
+        )
+        if (options.latencySeconds > 0) {
+          await sleep(300)
+          const { bodies: _, ...single } = await closedLoop({
+            url: url(server),
+            body,
+            connections: 1,
+            seconds: options.latencySeconds,
+          })
+          result.servers[server.name].singleRuns.push(single)
+          log(
+            `run ${run + 1} ${server.name}, 1 connection: p50 ${single.p50.toFixed(2)} ms p99 ${single.p99.toFixed(2)} ms`,
+          )
+        }
+      }
+    }
+    const rss = await sampler.report()
+    const summary = { servers: {} }
+    for (const [name, entry] of Object.entries(result.servers)) {
+      const runs = entry.runs
+      summary.servers[name] = {
+        perSecond: median(runs.map((run) => run.perSecond)),
+        p50: median(runs.map((run) => run.p50)),
+        p99: median(runs.map((run) => run.p99)),
+        errors: [...runs, ...entry.singleRuns].reduce(
+          (sum, run) => sum + Object.values(run.errors).reduce((a, b) => a + b, 0),
+          0,
+        ),
+        single: entry.singleRuns.length
+          ? {
+              p50: median(entry.singleRuns.map((run) => run.p50)),
+              p99: median(entry.singleRuns.map((run) => run.p99)),
+              perSecond: median(entry.singleRuns.map((run) => run.perSecond)),
+            }
+          : undefined,
+        wrongAnswers: runs.reduce((sum, run) => sum + run.wrongAnswers, 0),
+        maxRssMb: rss[name]?.load ? Math.round(rss[name].load.maxKb / 1024) : undefined,
+      }
+    }
+    if (summary.servers.cairn && summary.servers.mlflow)
+      summary.ratio = summary.servers.cairn.perSecond / summary.servers.mlflow.perSecond
+    result.summary = summary
+    result.rss = rss
+  } finally {
+    await sampler.stop().catch(() => {})
+    for (const server of started) {
+      await server.stop()
+      server.client.close()
+    }
+    if (!options.keep) rmSync(tmp, { recursive: true, force: true })
+    else log(`kept ${tmp}`)
+  }
+
+  result.table = renderTable(result)
+  const out = options.out ?? path.join(HERE, 'results', `serving-${result.date.replace(/[:.]/g, '-')}.json`)
+  mkdirSync(path.dirname(out), { recursive: true })
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`)
+  process.stdout.write(`${result.table}\n\nraw results: ${out}\n`)
+}
+
+await main()

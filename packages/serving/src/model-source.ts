@@ -1,0 +1,120 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseModelUri } from '@cairn/core'
+import { type LoadedModel, loadModelFromDirectory, readMlModel } from '@cairn/models'
+import { CairnClient } from '@cairn/sdk'
+import { downloadModel } from '@cairn/sdk/node'
+import { loadModelInWorkers } from './worker-pool.js'
+
+/** Where a served model comes from: a local directory, or a URI the tracking server resolves. */
+export interface ModelSourceOptions {
+  /** A local model directory (the folder holding `MLmodel`). */
+  readonly modelDir?: string
+  /** `models:/name@alias`, `models:/name/N`, `models:/name/latest`, `models:/name/Stage`, `runs:/…`, `m-<id>`, a path. */
+  readonly modelUri?: string
+  /** The tracking server; default `CAIRN_TRACKING_URI`, `MLFLOW_TRACKING_URI`, then `http://127.0.0.1:5000`. */
+  readonly trackingUri?: string
+}
+
+/** One resolved model: its local files and, for registry URIs, the version they belong to. */
+export interface ResolvedModelSource {
+  readonly directory: string
+  readonly uri: string
+  readonly name?: string
+  readonly version?: string
+  /** Deletes downloaded files once the model is closed. */
+  readonly cleanup?: () => Promise<void>
+}
+
+/**
+ * Resolves model sources, and for URIs whose target moves (`@alias`, `latest`, a stage) tells which version they
+ * name now, so the server can swap models when it changes.
+ */
+export class ModelSource {
+  readonly uri: string
+  readonly #options: ModelSourceOptions
+  #client: CairnClient | undefined
+
+  constructor(options: ModelSourceOptions) {
+    if (!options.modelDir === !options.modelUri) {
+      throw new Error('Give exactly one of a model directory (--model-dir) or a model URI (--model-uri)')
+    }
+    this.#options = options
+    this.uri = options.modelDir ? path.resolve(options.modelDir) : (options.modelUri ?? '')
+  }
+
+  get #registryClient(): CairnClient {
+    this.#client ??= new CairnClient({ trackingUri: this.#options.trackingUri })
+    return this.#client
+  }
+
+  /** Whether the URI can name another version later (registry alias, `latest` or stage). */
+  get movable(): boolean {
+    const registry = this.#registryUri()
+    return registry !== undefined && registry.kind !== 'version' && registry.kind !== 'logged-model'
+  }
+
+  #registryUri(): ReturnType<typeof parseModelUri> | undefined {
+    if (this.#options.modelDir || !/^models:/i.test(this.uri)) return undefined
+    return parseModelUri(this.uri)
+  }
+
+  #localDirectory(): string | undefined {
+    if (this.#options.modelDir) return path.resolve(this.#options.modelDir)
+    if (/^file:/i.test(this.uri)) return fileURLToPath(this.uri)
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(this.uri) && !/^m-[0-9a-f]+$/i.test(this.uri))
+      return path.resolve(this.uri)
+    return undefined
+  }
+
+  /** The registry version the URI names now (`undefined` for sources that are not registry versions). */
+  async currentVersion(): Promise<{ name: string; version: string } | undefined> {
+    const registry = this.#registryUri()
+    if (!registry || registry.kind === 'logged-model') return undefined
+    if (registry.kind === 'version') return { name: registry.name, version: registry.version }
+    const version = await this.#registryClient.registry.resolveModelUri(this.uri)
+    return { name: version.name, version: version.version }
+  }
+
+  /** Downloads (or finds) the model's files; a movable URI is pinned to `version` when given. */
+  async resolve(pinned?: { name: string; version: string }): Promise<ResolvedModelSource> {
+    const local = this.#localDirectory()
+    if (local) {
+      const info = await stat(local).catch(() => undefined)
+      if (!info?.isDirectory()) throw new Error(`Model directory '${local}' does not exist`)
+      return { directory: local, uri: this.uri }
+    }
+    const version = pinned ?? (await this.currentVersion())
+    const downloadUri = version
+      ? `models:/${version.name}/${version.version}`
+      : /^m-[0-9a-f]+$/i.test(this.uri)
+        ? `models:/${this.uri}`
+        : this.uri
+    const target = await mkdtemp(path.join(tmpdir(), 'cairn-serving-'))
+    const cleanup = () => rm(target, { recursive: true, force: true })
+    try {
+      const directory = await downloadModel(this.#registryClient, downloadUri, target)
+      return { directory, uri: this.uri, name: version?.name, version: version?.version, cleanup }
+    } catch (error) {
+      await cleanup()
+      throw error
+    }
+  }
+}
+
+/**
+ * Loads a model directory for serving: JavaScript models in `workers` worker threads when `workers` > 0, anything
+ * else (ONNX runs on onnxruntime's own threads) in this thread.
+ */
+export async function loadServedModel(directory: string, workers: number): Promise<LoadedModel> {
+  if (workers > 0) {
+    const metadata = await readMlModel(directory)
+    const flavors = Object.keys(metadata.flavors ?? {})
+    if (flavors.includes('js') && !flavors.includes('onnx')) {
+      return loadModelInWorkers({ directory, metadata, workers })
+    }
+  }
+  return loadModelFromDirectory(directory)
+}
