@@ -42,6 +42,9 @@ const HELP = `Usage: node bench/serving.mjs [options]
                          threads, which only JavaScript models use; ONNX predicts on onnxruntime's threads)
   --cairn-root <dir>     tree holding packages/cli/dist/bin.js (default: this repo; see bench/build-snapshot.mjs)
   --cairn-args=<args>    extra \`cairn models serve\` flags, e.g. --cairn-args="--max-batch-size 64"
+  --image                also build the Cairn image of the ONNX model with \`cairn models build-image\` on a base
+                         made by scripts/make-base-image.sh (buildah, vfs storage in the temp dir) and report its
+                         size; needs a --cairn-root with real node_modules (this repo, not a snapshot)
   --out <file>           raw results (default bench/results/serving-<timestamp>.json)
   --keep                 keep the temp dir (models, server logs)
 `
@@ -59,6 +62,7 @@ function parseOptions(argv) {
       workers: { type: 'string', default: '1' },
       'cairn-root': { type: 'string', default: REPO },
       'cairn-args': { type: 'string', default: '' },
+      image: { type: 'boolean', default: false },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -80,6 +84,7 @@ function parseOptions(argv) {
     workers: Number(values.workers),
     cairnRoot: path.resolve(values['cairn-root']),
     cairnArgs: values['cairn-args'].split(' ').filter(Boolean),
+    image: values.image,
     out: values.out,
     keep: values.keep,
   }
@@ -155,7 +160,7 @@ async function closedLoop({ url, body, connections, seconds, checkBodies = 0 }) 
     p50: quantile(latencies, 0.5),
     p90: quantile(latencies, 0.9),
     p99: quantile(latencies, 0.99),
-    max: latencies.length ? Math.max(...latencies) : Number.NaN,
+    max: quantile(latencies, 1),
     bodies,
   }
 }
@@ -169,6 +174,79 @@ function labelOf(answer) {
   let value = predictions[key]
   while (Array.isArray(value)) value = value[0]
   return Number(value)
+}
+
+/** Mean requests and rows per model prediction over the server's life, from its Prometheus histograms. */
+async function batchingOf(baseUrl) {
+  try {
+    const text = await (await fetch(`${baseUrl}/metrics`)).text()
+    const value = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+    return {
+      predictions: value('cairn_scoring_batch_requests_count'),
+      requestsPerPrediction:
+        value('cairn_scoring_batch_requests_sum') / value('cairn_scoring_batch_requests_count'),
+      rowsPerPrediction: value('cairn_scoring_batch_rows_sum') / value('cairn_scoring_batch_rows_count'),
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Builds the image that serves the ONNX model on a base made from this machine's node, in buildah storage private to
+ * this run (vfs, chroot isolation), and answers its size as buildah reports it.
+ */
+function buildImage({ options, models, tmp }) {
+  const storage = path.join(tmp, 'containers')
+  mkdirSync(storage, { recursive: true })
+  const storageConf = path.join(storage, 'storage.conf')
+  writeFileSync(
+    storageConf,
+    `[storage]\ndriver = "vfs"\ngraphroot = "${storage}/graph"\nrunroot = "${storage}/run"\n`,
+  )
+  const env = {
+    ...process.env,
+    CONTAINERS_STORAGE_CONF: storageConf,
+    STORAGE_DRIVER: 'vfs',
+    BUILDAH_ISOLATION: 'chroot',
+  }
+  const run = (command, args) =>
+    execFileSync(command, args, {
+      env,
+      encoding: 'utf8',
+      timeout: 180_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+  const base = 'localhost/cairn-serving-bench-base:20'
+  const image = 'localhost/cairn-serving-bench-iris:1'
+  const started = performance.now()
+  run('bash', [path.join(REPO, 'scripts/make-base-image.sh'), base])
+  const baseMs = performance.now() - started
+  const output = run(process.execPath, [
+    path.join(options.cairnRoot, 'packages/cli/dist/bin.js'),
+    'models',
+    'build-image',
+    '-m',
+    path.join(models, 'onnx'),
+    '-n',
+    image,
+    '--base-image',
+    base,
+    '--storage-driver',
+    'vfs',
+    '--isolation',
+    'chroot',
+  ])
+  const size = (name) => run('buildah', ['images', '--format', '{{.Size}}', name]).trim()
+  return {
+    image,
+    size: size(image),
+    base,
+    baseSize: size(base),
+    cairnReport: /Built image .*$/m.exec(output)?.[0],
+    baseBuildMs: Math.round(baseMs),
+    imageBuildMs: Math.round(performance.now() - started - baseMs),
+  }
 }
 
 function targetCommand(name, { options, models, port }) {
@@ -288,6 +366,23 @@ function renderTable(result) {
         `); MLflow/Cairn p50: ${number(mlflow.p50 / cairn.p50, 1)}×.`,
     )
   }
+  if (result.image?.size) {
+    lines.push(
+      '',
+      `Image serving the ONNX model (\`cairn models build-image\`): ${result.image.size}, of which ` +
+        `${result.image.baseSize} is the base made by scripts/make-base-image.sh (node and its libraries).`,
+    )
+  } else if (result.image?.error) {
+    lines.push('', `Image build failed: ${result.image.error.split('\n')[0]}`)
+  }
+  const batching = result.servers.cairn?.batching
+  if (batching?.predictions) {
+    lines.push(
+      '',
+      `Cairn's micro-batching merged ${batching.requestsPerPrediction.toFixed(1)} requests per ONNX prediction on ` +
+        `average over ${batching.predictions.toLocaleString('en-US')} predictions (warm-up and all runs).`,
+    )
+  }
   lines.push(
     '',
     `Medians of ${options.runs} runs of ${options.seconds} s at ${options.connections} connections ` +
@@ -320,6 +415,16 @@ async function main() {
     const expected = JSON.parse(readFileSync(path.join(models, 'expected.json'), 'utf8'))
     result.versions.python = expected.versions
     result.request = body.toString('utf8')
+    if (options.image) {
+      log('building the image of the ONNX model')
+      try {
+        result.image = buildImage({ options, models, tmp })
+        log(`image ${result.image.image}: ${result.image.size} (base ${result.image.baseSize})`)
+      } catch (error) {
+        result.image = { error: String(error.stderr || error.message).slice(0, 2000) }
+        log(`image build failed: ${result.image.error}`)
+      }
+    }
 
     for (const name of options.servers) {
       const port = await freePort()
@@ -388,6 +493,8 @@ async function main() {
       }
     }
     const rss = await sampler.report()
+    const cairn = started.find((server) => server.name === 'cairn')
+    if (cairn) result.servers.cairn.batching = await batchingOf(cairn.baseUrl)
     const summary = { servers: {} }
     for (const [name, entry] of Object.entries(result.servers)) {
       const runs = entry.runs

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
@@ -66,9 +67,9 @@ class ScoringProcess:
         self.session = requests.Session()
         env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
         with open(self.log_path, "wb") as log:
+            command = [NODE, str(CLI), "models", "serve", "-m", model_uri, "--host", "127.0.0.1", "-p", str(self.port)]
             self.process = subprocess.Popen(
-                [NODE, str(CLI), "models", "serve", "-m", model_uri, "--host", "127.0.0.1", "-p", str(self.port),
-                 *extra_args],
+                [*command, *extra_args],
                 cwd=log_dir,
                 env=env,
                 stdout=log,
@@ -99,8 +100,8 @@ class ScoringProcess:
 
     def invoke(self, body, content_type="application/json"):
         data = body.encode("utf-8") if isinstance(body, str) else body
-        return self.session.post(f"{self.url}/invocations", data=data, headers={"Content-Type": content_type},
-                                 timeout=60)
+        headers = {"Content-Type": content_type}
+        return self.session.post(f"{self.url}/invocations", data=data, headers=headers, timeout=60)
 
     def stop(self):
         self.session.close()
@@ -120,7 +121,7 @@ class ScoringProcess:
 
 @pytest.fixture(scope="module")
 def serve(tracking_uri, tmp_path_factory):
-    """Starts `cairn models serve` for a model URI; every process started is stopped at the end of the module."""
+    """Starts `cairn models serve` for a model URI; any process still running is stopped at the end of the module."""
     started = []
     log_dir = tmp_path_factory.mktemp("serving")
 
@@ -164,9 +165,8 @@ def _columns_of(kind, features):
 
 
 def _to_onnx(model, example, zipmap):
-    options = None if zipmap else {"zipmap": False}
-    if isinstance(model, LinearRegression):
-        options = None
+    # skl2onnx's `zipmap` option is a classifier's only; without it a classifier gives label and probability tensors.
+    options = {"zipmap": False} if isinstance(model, LogisticRegression) and not zipmap else None
     return skl2onnx.to_onnx(model, example.values[:1].astype(np.float32), options=options)
 
 
@@ -187,15 +187,15 @@ CASES = {
 }
 
 
+@dataclass
 class Served:
-    def __init__(self, case, kind, sklearn_model, columns, pyfunc, server, model_uri):
-        self.case = case
-        self.kind = kind
-        self.sklearn_model = sklearn_model
-        self.columns = columns
-        self.pyfunc = pyfunc
-        self.server = server
-        self.model_uri = model_uri
+    case: str
+    kind: str
+    sklearn_model: object
+    columns: list
+    pyfunc: object
+    server: ScoringProcess
+    model_uri: str
 
 
 @pytest.fixture(scope="module", params=list(CASES))
@@ -219,7 +219,8 @@ def served(request, start_run, client, trained, iris, serve):
     uri = _register_champion(client, info.model_uri, _name(request.param))
     pyfunc = mlflow.pyfunc.load_model(uri)
     server = serve(uri)
-    return Served(request.param, kind, model, columns, pyfunc, server, uri)
+    yield Served(request.param, kind, model, columns, pyfunc, server, uri)
+    server.stop()
 
 
 def _rows(features, columns):
@@ -391,6 +392,27 @@ def test_served_model_answers_pyfunc_predict_shape(served, iris):
     assert_same_json(response.json()["predictions"], expected)
 
 
+@pytest.mark.parametrize("served", [case for case in CASES if CASES[case][2] == "tensor"], indirect=True)
+@pytest.mark.parametrize("shape", ["too-few-columns", "too-many-columns", "three-dimensional", "scalar-rows"])
+def test_tensor_signature_refuses_wrong_shapes(served, iris, shape):
+    assert served.pyfunc.metadata.get_input_schema().is_tensor_spec()
+    width = len(served.columns)
+    value = {
+        "too-few-columns": [[1.0] * (width - 1)],
+        "too-many-columns": [[1.0] * (width + 1)],
+        "three-dimensional": [[[1.0] * width]],
+        "scalar-rows": [1.0, 2.0],
+    }[shape]
+    body = json.dumps({"inputs": value})
+    reference = mlflow_answer(served.pyfunc, body, "application/json")
+    assert reference.status == 400, reference.message
+    assert_error_shape(served.server.invoke(body), statuses={400})
+    rows = _rows(iris[0], served.columns)
+    response = served.server.invoke(json.dumps({"inputs": rows.values.tolist()}))
+    assert response.status_code == 200, response.text
+    assert_matches_sklearn(response.json()["predictions"], served, rows)
+
+
 # --- Bad input --------------------------------------------------------------------------------------------------
 
 
@@ -405,7 +427,8 @@ def error_target(start_run, client, trained, iris, serve):
         info = mlflow.onnx.log_model(_to_onnx(model, example, zipmap=False), name="model", signature=signature)
     uri = _register_champion(client, info.model_uri, _name("errors"))
     server = serve(uri, ["--max-request-bytes", "65536"])
-    return server, mlflow.pyfunc.load_model(uri), model, example
+    yield server, mlflow.pyfunc.load_model(uri), model, example
+    server.stop()
 
 
 def _good_request_still_served(server, model, example):
@@ -607,7 +630,8 @@ def js_model(tmp_path_factory, tracking_uri, client, trained, serve):
     assert logged["version"] == "1"
     client.set_registered_model_alias(name, "champion", "1")
     server = serve(f"models:/{name}@champion", ["--workers", "2"])
-    return server, regressor, name, logged
+    yield server, regressor, name, logged
+    server.stop()
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@
 // predictions, as uid 10001, from an image of at most 200 MB. Everything lives in a throw-away vfs storage.
 // Skipped when buildah is missing, except under CI=true, where that fails.
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -134,6 +134,7 @@ describe.skipIf(!BUILDAH && !CI)('model server image built with buildah', () => 
     )
     const modelDirectory = path.join(work, 'iris-model')
     await writeIrisModel(modelDirectory)
+    await chmod(path.join(modelDirectory, 'model.onnx'), 0o600)
     built = await timed('model image', () =>
       buildImage({
         modelDirectory,
@@ -180,11 +181,24 @@ describe.skipIf(!BUILDAH && !CI)('model server image built with buildah', () => 
       await runIn(container, [
         'node',
         '-e',
-        "const fs = require('fs'); console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), " +
-          "model: fs.statSync('/opt/model/MLmodel').uid, shell: fs.existsSync('/bin/sh') }))",
+        "const fs = require('fs'); const can = (file, mode) => { try { fs.accessSync(file, mode); return true } " +
+          'catch { return false } }; console.log(JSON.stringify({ uid: process.getuid(), gid: process.getgid(), ' +
+          "model: fs.statSync('/opt/model/MLmodel').uid, app: fs.statSync('/opt/cairn').uid, " +
+          "readable: can('/opt/model/model.onnx', fs.constants.R_OK), " +
+          "writable: ['/opt/model', '/opt/model/model.onnx', '/opt/cairn', '/opt/cairn/node_modules/@cairn/serving/dist/bin.js']" +
+          ".filter((file) => can(file, fs.constants.W_OK)), shell: fs.existsSync('/bin/sh') }))",
       ]),
-    ) as { uid: number; gid: number; model: number; shell: boolean }
-    expect(identity).toEqual({ uid: 10001, gid: 10001, model: 10001, shell: false })
+    ) as Record<string, unknown>
+    // The server's user reads the code and the model (model.onnx was 0600 on the host) but owns and changes neither.
+    expect(identity).toEqual({
+      uid: 10001,
+      gid: 10001,
+      model: 0,
+      app: 0,
+      readable: true,
+      writable: [],
+      shell: false,
+    })
   })
 
   it('serves correct predictions from inside the image', async () => {

@@ -142,4 +142,24 @@ describe('loadModelFromDirectory', () => {
     expect(model.flavor).toBe('onnx')
     await model.close()
   })
+
+  it('refuses an invalid signature without leaving the flavour loaded', async () => {
+    const directory = await saved()
+    const marker = path.join(workspace, `marker-${++counter}`)
+    await writeFile(
+      path.join(directory, 'js', 'model.mjs'),
+      [
+        "import { appendFileSync } from 'node:fs'",
+        `export function load() { appendFileSync(${JSON.stringify(marker)}, 'loaded ') }`,
+        `export function close() { appendFileSync(${JSON.stringify(marker)}, 'closed') }`,
+        'export const predict = () => 1',
+        '',
+      ].join('\n'),
+    )
+    const metadata = await readMlModel(directory)
+    await writeMlModel(directory, { ...metadata, signature: { inputs: 'not json' } })
+    await expect(loadModelFromDirectory(directory)).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' })
+    const events = await readFile(marker, 'utf8').catch(() => '')
+    expect(events === '' || events === 'loaded closed').toBe(true)
+  })
 })

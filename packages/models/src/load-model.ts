@@ -38,8 +38,9 @@ export async function loadModelFromDirectory(directory: string): Promise<LoadedM
       `The model in '${root}' has no flavour Cairn can load (found: ${found.join(', ') || 'none'}; supported: ${SUPPORTED_FLAVORS.map((candidate) => candidate.name).join(', ')})`,
     )
   }
-  const loaded = await flavor.load({ directory: root, metadata })
+  // An invalid signature must refuse the model before the flavour opens sessions or runs the module's load.
   const signature = parseSignature(metadata)
+  const loaded = await flavor.load({ directory: root, metadata })
   return {
     metadata: loaded.metadata,
     flavor: loaded.flavor,

@@ -358,7 +358,8 @@ export function toTagList(tags: TagsInput | undefined): Tag[] {
 export class CairnClient {
   /** The tracking server's base URL. */
   readonly trackingUri: string
-  private readonly http: HttpClient
+  /** The connection (authentication, retries, timeouts) every call goes through; for calls no method covers. */
+  readonly http: HttpClient
 
   constructor(options: CairnClientOptions = {}) {
     this.trackingUri = options.trackingUri ?? defaultTrackingUri()

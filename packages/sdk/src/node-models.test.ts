@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -332,6 +333,36 @@ describe('logModel / loadModel with a local artifact root (no artifact proxy)', 
     }
   })
 
+  it('removes the temporary folder of loadModel on close and of a failed download', async () => {
+    const experimentId = await client.createExperiment({ name: uniqueName('sdk-models-temp') })
+    const run = await client.createRun({ experimentId })
+    const logged = await logModel(client, {
+      runId: run.info.runId,
+      name: 'model',
+      model: { flavor: 'js', source: await makeModelSource(), entry: 'model.mjs' },
+    })
+    const temporary = await mkdtemp(path.join(workspace, 'tmp-'))
+    const previous = process.env.TMPDIR
+    process.env.TMPDIR = temporary
+    try {
+      const model = await loadModel(client, logged.modelUri)
+      expect(await model.predict(INPUT)).toEqual(EXPECTED)
+      expect(await readdir(temporary)).toHaveLength(1)
+      await model.close()
+      expect(await readdir(temporary)).toEqual([])
+      await expect(loadModel(client, `models:/${uniqueName('absent')}/1`)).rejects.toMatchObject({
+        code: 'RESOURCE_DOES_NOT_EXIST',
+      })
+      await expect(downloadModel(client, `runs:/${run.info.runId}/nothing`)).rejects.toMatchObject({
+        code: 'RESOURCE_DOES_NOT_EXIST',
+      })
+      expect(await readdir(temporary)).toEqual([])
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = previous
+    }
+  })
+
   it('uses the active run of the module-level API, flushing its metrics first', async () => {
     configure({ trackingUri: client.trackingUri, retries: { maxRetries: 0 } })
     const run = await startRun({ experimentName: uniqueName('sdk-models-fluent') })
@@ -353,6 +384,79 @@ describe('logModel / loadModel with a local artifact root (no artifact proxy)', 
       ])
     } finally {
       await endRun()
+    }
+  })
+})
+
+describe('downloadModel against a misbehaving artifact proxy', () => {
+  it('ignores listing entries that name the listed folder itself instead of looping', async () => {
+    let requests = 0
+    const server = createServer((_request, response) => {
+      requests++
+      response.setHeader('Content-Type', 'application/json')
+      if (requests > 20) {
+        response.statusCode = 500
+        response.end(JSON.stringify({ error_code: 'INTERNAL_ERROR', message: 'looping' }))
+        return
+      }
+      response.end(
+        JSON.stringify({
+          files: [
+            { path: 'm/.', is_dir: true },
+            { path: '', is_dir: true },
+          ],
+        }),
+      )
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const address = server.address() as { port: number }
+      const client = new CairnClient({
+        trackingUri: `http://127.0.0.1:${address.port}`,
+        retries: { maxRetries: 0 },
+      })
+      const destination = await mkdtemp(path.join(workspace, 'proxy-'))
+      await expect(downloadModel(client, 'mlflow-artifacts:/m', destination)).rejects.toMatchObject({
+        code: 'RESOURCE_DOES_NOT_EXIST',
+      })
+      expect(requests).toBeLessThanOrEqual(2)
+    } finally {
+      server.close()
+    }
+  })
+
+  it('settles a failed download only when no file is still being fetched', async () => {
+    let pending = 0
+    const server = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://localhost')
+      response.setHeader('Content-Type', 'application/json')
+      if (url.searchParams.has('path')) {
+        response.end(JSON.stringify({ files: [{ path: 'm/broken' }, { path: 'm/slow' }] }))
+        return
+      }
+      if (url.pathname.endsWith('/broken')) {
+        response.statusCode = 404
+        response.end(JSON.stringify({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'gone' }))
+        return
+      }
+      pending++
+      setTimeout(() => {
+        pending--
+        response.end('weights')
+      }, 300)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const address = server.address() as { port: number }
+      const client = new CairnClient({
+        trackingUri: `http://127.0.0.1:${address.port}`,
+        retries: { maxRetries: 0 },
+      })
+      const failure = await downloadModel(client, 'mlflow-artifacts:/m').catch((caught: unknown) => caught)
+      expect(failure).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' })
+      expect(pending).toBe(0)
+    } finally {
+      server.close()
     }
   })
 })

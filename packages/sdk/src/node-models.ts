@@ -88,10 +88,21 @@ async function runLimited<T>(
   work: (item: T) => Promise<void>,
 ): Promise<void> {
   let next = 0
+  let failed = false
   const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) await work(items[next++] as T)
+    while (!failed && next < items.length) {
+      try {
+        await work(items[next++] as T)
+      } catch (error) {
+        failed = true
+        throw error
+      }
+    }
   })
-  await Promise.all(workers)
+  // Settle only when no work is running, so a caller's cleanup after a failure cannot race a write.
+  const results = await Promise.allSettled(workers)
+  const rejected = results.find((result) => result.status === 'rejected')
+  if (rejected) throw rejected.reason
 }
 
 async function walkFiles(root: string, relative = ''): Promise<string[]> {
@@ -130,11 +141,7 @@ class ProxiedLocation {
   readonly #root: string
 
   constructor(client: CairnClient, location: string) {
-    // CairnClient keeps its HttpClient private; these calls need the same authentication and retries.
-    const http = (client as unknown as { http?: HttpClient }).http
-    if (!http)
-      throw new MlflowError('INTERNAL_ERROR', 'The client has no HTTP connection to the tracking server')
-    this.#http = http
+    this.#http = client.http
     this.#location = location
     const proxied = proxyPathOfRoot(location)
     this.#root = proxied
@@ -163,12 +170,14 @@ class ProxiedLocation {
       path: PROXY_PATH,
       query: { path: directory },
     })
-    return (body.files ?? []).map((file) => ({
-      path: [relative, checkArtifactPath(path.posix.basename(file.path))]
-        .filter((part) => part !== '')
-        .join('/'),
-      isDir: file.is_dir === true,
-    }))
+    const entries: Array<{ path: string; isDir: boolean }> = []
+    for (const file of body.files ?? []) {
+      // An entry naming the listed folder itself ('', '.') would be listed again forever.
+      const name = checkArtifactPath(path.posix.basename(file.path))
+      if (name === '') continue
+      entries.push({ path: relative === '' ? name : `${relative}/${name}`, isDir: file.is_dir === true })
+    }
+    return entries
   }
 
   async #listRecursively(relative: string): Promise<string[]> {
@@ -444,9 +453,18 @@ async function downloadInto(
  * const directory = await downloadModel(client, 'models:/fraud@champion')
  */
 export async function downloadModel(client: CairnClient, uri: string, destination?: string): Promise<string> {
-  const target = path.resolve(destination ?? (await mkdtemp(path.join(tmpdir(), 'cairn-model-'))))
-  await mkdir(target, { recursive: true })
-  return downloadInto(client, uri, target, 0)
+  if (destination !== undefined) {
+    const target = path.resolve(destination)
+    await mkdir(target, { recursive: true })
+    return downloadInto(client, uri, target, 0)
+  }
+  const temporary = await mkdtemp(path.join(tmpdir(), 'cairn-model-'))
+  try {
+    return await downloadInto(client, uri, temporary, 0)
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true })
+    throw error
+  }
 }
 
 /**
@@ -462,7 +480,34 @@ export async function loadModel(
   uri: string,
   options: { destination?: string } = {},
 ): Promise<LoadedModel> {
-  const directory = await downloadModel(client, uri, options.destination)
-  const { loadModelFromDirectory } = await loadModelsPackage()
-  return loadModelFromDirectory(directory)
+  if (options.destination !== undefined) {
+    const directory = await downloadModel(client, uri, options.destination)
+    const { loadModelFromDirectory } = await loadModelsPackage()
+    return loadModelFromDirectory(directory)
+  }
+  // The temporary copy is the model's own: removed when loading fails or the model is closed.
+  const temporary = await mkdtemp(path.join(tmpdir(), 'cairn-model-'))
+  const removeTemporary = () => rm(temporary, { recursive: true, force: true })
+  let model: LoadedModel
+  try {
+    const directory = await downloadInto(client, uri, temporary, 0)
+    const { loadModelFromDirectory } = await loadModelsPackage()
+    model = await loadModelFromDirectory(directory)
+  } catch (error) {
+    await removeTemporary()
+    throw error
+  }
+  return {
+    metadata: model.metadata,
+    flavor: model.flavor,
+    rowBatchable: model.rowBatchable,
+    predict: (input, params) => model.predict(input, params),
+    async close() {
+      try {
+        await model.close()
+      } finally {
+        await removeTemporary()
+      }
+    },
+  }
 }

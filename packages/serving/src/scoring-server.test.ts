@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
+import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ScoringServer, startScoringServer } from './scoring-server.js'
-import { writeSumModel } from './test-support/js-models.js'
+import { writeCrashingModel, writeSumModel } from './test-support/js-models.js'
 
 const ONNX_MODEL = fileURLToPath(
   new URL('../../models/src/flavors/onnx/__fixtures__/mlflow-iris-mlp', import.meta.url),
@@ -116,6 +118,44 @@ describe('scoring server routes', () => {
     expect(text).toContain('# TYPE cairn_scoring_request_duration_seconds histogram')
     expect(text).toMatch(/cairn_scoring_requests_total\{route="ping",status="200"\} \d+/)
     expect(text).toMatch(/cairn_scoring_model_info\{[^}]*flavor="js"[^}]*\} 1/)
+  })
+
+  it('answers other methods on /invocations with 405 and an Allow header', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const response = await fetch(`${server.url}/invocations`, { method })
+      expect(response.status, method).toBe(405)
+      expect(response.headers.get('allow')).toBe('POST')
+      expect(await response.json()).toMatchObject({ error_code: 'BAD_REQUEST' })
+    }
+    const head = await fetch(`${server.url}/invocations`, { method: 'HEAD' })
+    expect(head.status).toBe(405)
+    expect(head.headers.get('allow')).toBe('POST')
+  })
+
+  it('closes the connection after answering a request whose body was not read', async () => {
+    for (const target of ['/nope', '/ping', '/invocations']) {
+      const method = target === '/invocations' ? 'PUT' : 'POST'
+      const socket = net.connect(server.port, '127.0.0.1')
+      let received = ''
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString()
+      })
+      const ended = new Promise<boolean>((resolve) => {
+        socket.once('end', () => resolve(true))
+        setTimeout(() => resolve(false), 1_000)
+      })
+      socket.write(
+        `${method} ${target} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      )
+      // A body that never ends: the server must not hold the socket open to read it after answering.
+      const timer = setInterval(() => socket.write('1\r\n \r\n'), 20)
+      const closedByServer = await ended
+      clearInterval(timer)
+      socket.destroy()
+      expect(received, target).toMatch(/^HTTP\/1\.1 (200|404|405) /)
+      expect(closedByServer, target).toBe(true)
+    }
+    await expectStillServing(server.url)
   })
 
   it('answers an unknown route with 404 in MLflow error shape', async () => {
@@ -280,6 +320,30 @@ describe('POST /invocations', () => {
   })
 })
 
+describe('worker threads', () => {
+  it('answers 503 TEMPORARILY_UNAVAILABLE, not 400, while no model worker is running', async () => {
+    const dir = await writeCrashingModel(path.join(root, 'crashing'))
+    const crashing = await startScoringServer({ modelDir: dir, port: 0, workers: 1, log: () => {} })
+    try {
+      expect((await invoke(crashing.url, split([[1, 0]]))).status).toBe(200)
+      await writeFile(path.join(dir, 'js', 'broken'), '')
+      // The worker's thread ends under this request: the model failed on it.
+      expect((await invoke(crashing.url, split([[99, 0]]))).status).toBe(400)
+      const loads = async () => (await readFile(path.join(dir, 'js', 'loads'), 'utf8')).split('\n').length - 1
+      const deadline = Date.now() + 5_000
+      while ((await loads()) < 2 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      // The replacement could not load; until it is retried, nothing can predict.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      const answer = await invoke(crashing.url, split([[1, 0]]))
+      expect(answer.status).toBe(503)
+      expect(answer.json()).toMatchObject({ error_code: 'TEMPORARILY_UNAVAILABLE' })
+    } finally {
+      await crashing.close()
+    }
+  })
+})
+
 describe('micro-batching', () => {
   it('merges concurrent requests into one prediction with the same answers as alone', async () => {
     const dir = await writeSumModel(path.join(root, 'merging'))
@@ -405,6 +469,37 @@ describe('timeouts and shutdown', () => {
     } finally {
       await slow.close()
     }
+  })
+
+  it('closes the model only after a request that timed out has finished predicting', async () => {
+    const dir = await writeSumModel(path.join(root, 'timed-out-close'))
+    const slow = await startScoringServer({ modelDir: dir, port: 0, requestTimeoutMs: 100, log: () => {} })
+    const answer = await invoke(slow.url, split([[1, 2, 500]], ['a', 'b', 'sleep_ms']))
+    expect(answer.status).toBe(504)
+    await slow.close()
+    expect(existsSync(path.join(dir, 'js', 'closed-while-predicting'))).toBe(false)
+  })
+
+  it('answers requests in flight during shutdown with Connection: close', async () => {
+    const dir = await writeSumModel(path.join(root, 'keep-alive'))
+    const draining = await startScoringServer({ modelDir: dir, port: 0, log: () => {} })
+    const body = split([[1, 2, 300]], ['a', 'b', 'sleep_ms'])
+    const socket = net.connect(draining.port, '127.0.0.1')
+    let received = ''
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString()
+    })
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+    socket.write(
+      `POST /invocations HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    )
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await draining.close()
+    await ended
+    expect(received).toMatch(/^HTTP\/1\.1 200 /)
+    expect(received.toLowerCase()).toContain('connection: close')
+    expect(received).toContain('{"predictions":[{"sum":3,"thread":0}]}')
   })
 
   it('finishes a request in flight before closing, and then refuses connections', async () => {

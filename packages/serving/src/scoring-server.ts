@@ -79,6 +79,7 @@ class ServedModel {
   inFlight = 0
   #retired = false
   #closed: Promise<void> | undefined
+  #idle: (() => void) | undefined
   readonly batcher: MicroBatcher
   readonly signature: ModelSignature | undefined
 
@@ -94,13 +95,29 @@ class ServedModel {
 
   release(): void {
     this.inFlight--
-    if (this.#retired && this.inFlight === 0) void this.close()
+    if (this.inFlight > 0) return
+    this.#idle?.()
+    if (this.#retired) void this.close()
   }
 
-  /** Closes the model once its last request is done. */
-  retire(): void {
+  /** Resolves once no request uses the model (requests that timed out may still be predicting on it). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const previous = this.#idle
+      this.#idle = () => {
+        this.#idle = undefined
+        previous?.()
+        resolve()
+      }
+    })
+  }
+
+  /** Closes the model once its last request is done; resolves when it is closed and its files deleted. */
+  retire(): Promise<void> {
     this.#retired = true
     if (this.inFlight === 0) void this.close()
+    return this.idle().then(() => this.close())
   }
 
   close(): Promise<void> {
@@ -115,6 +132,9 @@ class ServedModel {
 
 const JSON_TYPE = 'application/json'
 
+/** How long shutdown waits for predictions of requests that already timed out before closing their model. */
+const SHUTDOWN_PREDICT_GRACE_MS = 30_000
+
 function send(
   response: http.ServerResponse,
   status: number,
@@ -122,8 +142,15 @@ function send(
   contentType: string = JSON_TYPE,
 ): void {
   if (response.headersSent) return
+  // A body left unread (a route that takes none, or an error before reading it) would keep the socket busy reading it.
+  if (!response.req.complete && hasBody(response.req)) response.shouldKeepAlive = false
   response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) })
   response.end(body)
+}
+
+function hasBody(request: http.IncomingMessage): boolean {
+  const length = request.headers['content-length']
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
 function errorBody(code: string, message: string): string {
@@ -189,6 +216,10 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
 
   let current = await load(await source.resolve())
   metrics.modelLoaded(current.info, false)
+  /** Models replaced by a swap whose last requests (or download clean-up) may not be finished yet. */
+  const retired = new Set<ServedModel>()
+  /** Responses not yet sent, so that shutdown can tell their clients not to reuse the connection. */
+  const pending = new Set<http.ServerResponse>()
   let draining = false
   let inFlight = 0
   let drained: (() => void) | undefined
@@ -211,8 +242,13 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
       const text = decodeUtf8(body)
       const { input, params } = parseScoringRequest({ format, body: text, signature: served.signature })
       const output: ModelOutput = await served.batcher.predict(input, params).catch((error: unknown) => {
-        // MLflow answers 400 for whatever the model's predict raises; only our own input errors keep their code.
-        if (error instanceof MlflowError && error.httpStatus < 500) throw error
+        // MLflow answers 400 for whatever the model's predict raises; our own input errors keep their code, and so
+        // does "no model worker is running", which is no fault of the request (clients and balancers retry a 503).
+        if (
+          error instanceof MlflowError &&
+          (error.httpStatus < 500 || error.code === 'TEMPORARILY_UNAVAILABLE')
+        )
+          throw error
         throw unexpectedPredictError(error)
       })
       send(response, 200, JSON.stringify({ predictions: predictionsToJson(output) }))
@@ -235,6 +271,7 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
     inFlight++
     metrics.requestStarted()
     if (draining) response.shouldKeepAlive = false
+    else pending.add(response)
     const url = request.url ?? '/'
     const query = url.indexOf('?')
     const pathname = query < 0 ? url : url.slice(0, query)
@@ -246,6 +283,7 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
         route = 'invocations'
         if (request.method !== 'POST') {
           status = 405
+          response.setHeader('Allow', 'POST')
           send(
             response,
             405,
@@ -287,6 +325,7 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
       }
     } finally {
       clearTimeout(timer)
+      pending.delete(response)
       if (status === 0) status = response.headersSent ? response.statusCode : 499
       metrics.requestFinished(route, status, (performance.now() - started) / 1000)
       inFlight--
@@ -298,13 +337,19 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
     void handle(request, response)
   })
   server.headersTimeout = 66_000
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 5000, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 5000, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (error) {
+    // The model is loaded already: free its workers and delete its download before failing.
+    await current.close()
+    throw error
+  }
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`
@@ -323,12 +368,24 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
     const previous = current
     current = next
     metrics.modelLoaded(next.info, true)
-    previous.retire()
+    retired.add(previous)
+    void previous.retire().then(() => retired.delete(previous))
     log(`Serving ${source.uri} version ${latest.version}`)
     return true
   }
+  // A refresh asked for while one runs must not share its answer: the alias may have moved after that one looked.
+  let queued: Promise<boolean> | undefined
   function refresh(): Promise<boolean> {
-    refreshing ??= refreshOnce().finally(() => {
+    if (refreshing) {
+      queued ??= refreshing
+        .catch(() => false)
+        .then(() => {
+          queued = undefined
+          return refresh()
+        })
+      return queued
+    }
+    refreshing = refreshOnce().finally(() => {
       refreshing = undefined
     })
     return refreshing
@@ -348,13 +405,25 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
   async function closeOnce(): Promise<void> {
     draining = true
     clearInterval(interval)
+    // Requests being handled answer with `Connection: close`, so no client sends another one on a socket about to end.
+    for (const response of pending) response.shouldKeepAlive = false
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
     server.closeIdleConnections()
     if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve))
     server.closeAllConnections()
     await stopped
     await refreshing?.catch(() => undefined)
-    await current.close()
+    // Requests answered 504 may still be predicting: closing a model (an ONNX session) under them is unsafe.
+    const models = [current, ...retired]
+    let grace: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all(models.map((model) => model.idle())),
+      new Promise((resolve) => {
+        grace = setTimeout(resolve, SHUTDOWN_PREDICT_GRACE_MS)
+      }),
+    ])
+    clearTimeout(grace)
+    await Promise.all(models.map((model) => model.close()))
   }
   const close = () => {
     closing ??= closeOnce()

@@ -19,6 +19,9 @@ function workerScript(): URL {
   return new URL('../dist/predict-worker.js', import.meta.url)
 }
 
+const RETRY_FIRST_DELAY_MS = 500
+const RETRY_MAX_DELAY_MS = 30_000
+
 interface Call {
   resolve(output: ModelOutput): void
   reject(error: Error): void
@@ -28,6 +31,7 @@ class PredictWorker {
   readonly calls = new Map<number, Call>()
   readonly worker: Worker
   readonly ready: Promise<{ flavor: string; rowBatchable: boolean }>
+  loaded = false
   exited = false
 
   constructor(
@@ -43,6 +47,7 @@ class PredictWorker {
       this.worker.on('message', (message: WorkerReply) => {
         switch (message.type) {
           case 'ready':
+            this.loaded = true
             resolve(message)
             return
           case 'failed':
@@ -93,14 +98,36 @@ export async function loadModelInWorkers(options: WorkerModelOptions): Promise<L
   let closing = false
   let nextId = 0
   const pool: PredictWorker[] = []
+  // A worker that dies after loading is replaced at once; one that cannot load is retried later and later, so a
+  // model that stopped loading (files gone, a dependency failing) does not spin up threads in a tight loop.
+  const retryDelays = new Map<number, number>()
+  const restarts = new Set<NodeJS.Timeout>()
+  const start = (index: number) => {
+    const replacement = new PredictWorker(options.directory, onExit)
+    pool[index] = replacement
+    replacement.ready.then(
+      () => retryDelays.delete(index),
+      (error: unknown) => {
+        process.stderr.write(`could not restart a model worker: ${String(error)}\n`)
+      },
+    )
+  }
   const onExit = (worker: PredictWorker) => {
     const index = pool.indexOf(worker)
     if (closing || index < 0) return
-    const replacement = new PredictWorker(options.directory, onExit)
-    pool[index] = replacement
-    replacement.ready.catch((error: unknown) => {
-      process.stderr.write(`could not restart a model worker: ${String(error)}\n`)
-    })
+    if (worker.loaded) {
+      retryDelays.delete(index)
+      start(index)
+      return
+    }
+    const delay = Math.min(2 * (retryDelays.get(index) ?? RETRY_FIRST_DELAY_MS / 2), RETRY_MAX_DELAY_MS)
+    retryDelays.set(index, delay)
+    const timer = setTimeout(() => {
+      restarts.delete(timer)
+      if (!closing) start(index)
+    }, delay)
+    timer.unref()
+    restarts.add(timer)
   }
   for (let index = 0; index < options.workers; index++)
     pool.push(new PredictWorker(options.directory, onExit))
@@ -118,9 +145,15 @@ export async function loadModelInWorkers(options: WorkerModelOptions): Promise<L
     rowBatchable: first.rowBatchable,
     predict(input: ModelInput, params?: ModelParams): Promise<ModelOutput> {
       let chosen: PredictWorker | undefined
+      // Loaded workers first; a replacement still loading queues calls only when no loaded worker is left.
       for (const worker of pool) {
         if (worker.exited) continue
-        if (!chosen || worker.calls.size < chosen.calls.size) chosen = worker
+        if (
+          !chosen ||
+          (worker.loaded && !chosen.loaded) ||
+          (worker.loaded === chosen.loaded && worker.calls.size < chosen.calls.size)
+        )
+          chosen = worker
       }
       if (!chosen) {
         return Promise.reject(new MlflowError('TEMPORARILY_UNAVAILABLE', 'No model worker is running'))
@@ -134,6 +167,7 @@ export async function loadModelInWorkers(options: WorkerModelOptions): Promise<L
     },
     async close(): Promise<void> {
       closing = true
+      for (const timer of restarts) clearTimeout(timer)
       await Promise.all(
         pool.map(async (worker) => {
           if (worker.exited) return

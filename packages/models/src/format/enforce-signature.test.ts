@@ -397,3 +397,80 @@ describe('enforceParams', () => {
     expect(enforceParams(undefined, { inputs: [] })).toBeUndefined()
   })
 })
+
+describe('enforceSignature: hostile inputs', () => {
+  it('does not read prototype members as record fields or object properties', () => {
+    const input: ModelInput = {
+      kind: 'tensor',
+      value: JSON.parse('[{"a": 1}, {"a": 2, "toString": "x"}]') as unknown,
+    }
+    const signature = columns(
+      { type: 'long', name: 'a', required: true },
+      { type: 'string', name: 'toString', required: false },
+    )
+    expect(enforceSignature(input, signature)).toEqual(
+      frame(
+        ['a', 'toString'],
+        [
+          [1, null],
+          [2, 'x'],
+        ],
+      ),
+    )
+    const objects = columns({
+      type: { type: 'object', properties: [{ name: 'constructor', type: 'long', required: true }] },
+      name: 'o',
+      required: true,
+    })
+    const missing = errorOf(() => enforceSignature(frame(['o'], [[{}]]), objects))
+    expect(missing.code).toBe('INVALID_PARAMETER_VALUE')
+    expect(missing.message).toContain("Missing required properties: {'constructor'}")
+  })
+
+  it('reads a long list of rows without overflowing the call stack', () => {
+    const rows = Array.from({ length: 300_000 }, () => [1, 2])
+    const signature = columns(
+      { type: 'double', name: '0', required: true },
+      { type: 'double', name: '1', required: true },
+    )
+    const checked = enforceSignature({ kind: 'tensor', value: rows }, signature)
+    expect(checked.kind === 'dataframe' && checked.rows.length).toBe(300_000)
+    const column = Array.from({ length: 300_000 }, () => [[1, 2]])
+    const tensor = enforceSignature(frame(['t'], column), {
+      inputs: [{ type: 'tensor', name: 't', dtype: 'float32', shape: [-1, 2] }],
+    })
+    expect(tensor.kind === 'tensors' && (tensor.values.t as unknown[]).length).toBe(300_000)
+  })
+
+  it('refuses a long number-like text for a double column or a float tensor in linear time', () => {
+    const text = `${'1'.repeat(200_000)}x`
+    const started = performance.now()
+    const column = errorOf(() =>
+      enforceSignature(frame(['x'], [[text]]), columns({ type: 'double', name: 'x', required: true })),
+    )
+    const tensor = errorOf(() =>
+      enforceSignature(
+        { kind: 'tensor', value: [[text]] },
+        tensors({ type: 'tensor', dtype: 'float32', shape: [-1, 1] }),
+      ),
+    )
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect([column.code, tensor.code]).toEqual(['BAD_REQUEST', 'BAD_REQUEST'])
+  })
+
+  it('refuses inputs that would fill a dataframe with far more missing cells than values', () => {
+    const count = 3000
+    const signature = columns({ type: 'double', name: 'a', required: true })
+    const broadcast: Record<string, unknown> = { a: Array(count).fill(1) }
+    for (let index = 0; index < count; index++) broadcast[`s${index}`] = 0
+    const sparse = Array.from({ length: count }, (_, index) => ({ [`k${index}`]: 1, a: 1 }))
+    for (const input of [
+      { kind: 'tensors', values: broadcast },
+      { kind: 'tensor', value: sparse },
+    ] as const) {
+      const error = errorOf(() => enforceSignature(input, signature))
+      expect(error.code).toBe('BAD_REQUEST')
+      expect(error.message).toContain('missing')
+    }
+  })
+})

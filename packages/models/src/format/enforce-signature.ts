@@ -1,5 +1,7 @@
 import { MlflowError } from '@cairn/core'
 import type { Cell, ModelInput, ModelParams } from '../model.js'
+import { checkFrameDensity } from './frame-limits.js'
+import { setOwnProperty } from './own-property.js'
 import { pythonRepr, pythonTupleRepr, pythonTypeName } from './python-repr.js'
 import {
   type ColSpec,
@@ -117,7 +119,8 @@ function frameFromTensor(value: unknown, schema: readonly ColSpec[]): Frame {
   }
   if (items.length > 0 && items.every(isArrayLike)) {
     const rows = items.map((item) => Array.from(item as ArrayLike<unknown>))
-    const width = Math.max(...rows.map((row) => row.length))
+    let width = 0
+    for (const row of rows) width = Math.max(width, row.length)
     return { columns: Array.from({ length: width }, (_, index) => String(index)), rows }
   }
   return { columns: ['0'], rows: items.map((item) => [item]) }
@@ -137,6 +140,8 @@ function frameFromTensors(values: Readonly<Record<string, unknown>>, schema: rea
     )
   }
   const rowCount = [...lengths][0] ?? 0
+  const arrays = cells.filter(isArrayLike).length
+  checkFrameDensity(rowCount, columns.length, arrays * rowCount + (columns.length - arrays))
   const rows = Array.from({ length: rowCount }, (_, row) =>
     cells.map((cell) => (isArrayLike(cell) ? (cell as ArrayLike<unknown>)[row] : cell)),
   )
@@ -145,14 +150,19 @@ function frameFromTensors(values: Readonly<Record<string, unknown>>, schema: rea
 
 function frameFromRecords(records: readonly unknown[]): Frame {
   const positions = new Map<string, number>()
+  let present = 0
   for (const record of records as Record<string, unknown>[]) {
-    for (const key of Object.keys(record)) if (!positions.has(key)) positions.set(key, positions.size)
+    for (const key of Object.keys(record)) {
+      present++
+      if (!positions.has(key)) positions.set(key, positions.size)
+    }
   }
+  checkFrameDensity(records.length, positions.size, present)
   const columns = [...positions.keys()]
   return {
     columns,
     rows: (records as Record<string, unknown>[]).map((record) =>
-      columns.map((column) => (column in record ? record[column] : null)),
+      columns.map((column) => (Object.hasOwn(record, column) ? record[column] : null)),
     ),
   }
 }
@@ -367,7 +377,9 @@ function enforceObject(value: unknown, type: ObjectType, required: boolean): unk
       `Failed to enforce schema of '${pythonStr(value)}' with type '${valueTypeRepr(type)}'. Expected data to be dictionary, got ${pythonTypeName(value)}`,
     )
   }
-  const missing = type.properties.filter((property) => property.required && !(property.name in value))
+  const missing = type.properties.filter(
+    (property) => property.required && !Object.hasOwn(value, property.name),
+  )
   if (missing.length > 0) {
     throw new SchemaMismatch(
       `Missing required properties: {${missing.map((property) => pythonRepr(property.name)).join(', ')}}`,
@@ -384,7 +396,7 @@ function enforceObject(value: unknown, type: ObjectType, required: boolean): unk
   for (const [key, item] of Object.entries(value)) {
     const property = known.get(key)!
     try {
-      out[key] = enforceValue(item, property.type, property.required)
+      setOwnProperty(out, key, enforceValue(item, property.type, property.required))
     } catch (error) {
       if (!(error instanceof SchemaMismatch)) throw error
       throw new SchemaMismatch(
@@ -460,17 +472,21 @@ function enforceTensorSchema(input: ModelInput, schema: readonly TensorSpec[]): 
     const name = spec.name!
     switch (input.kind) {
       case 'tensors':
-        values[name] = enforceTensor(input.values[name], spec)
+        setOwnProperty(values, name, enforceTensor(input.values[name], spec))
         break
       case 'tensor':
-        values[name] = enforceTensor(input.value, spec)
+        setOwnProperty(values, name, enforceTensor(input.value, spec))
         break
       case 'dataframe': {
         const index = input.columns.indexOf(name)
-        values[name] = tensorFromColumn(
+        setOwnProperty(
+          values,
           name,
-          input.rows.map((row) => row[index]),
-          spec,
+          tensorFromColumn(
+            name,
+            input.rows.map((row) => row[index]),
+            spec,
+          ),
         )
         break
       }
@@ -698,13 +714,13 @@ function pythonStr(value: unknown): string {
   return pythonRepr(value)
 }
 
-function flatten(value: unknown): unknown[] {
-  if (!isArrayLike(value)) return [value]
-  const out: unknown[] = []
-  for (const item of Array.from(value as ArrayLike<unknown>)) {
-    if (isArrayLike(item)) out.push(...flatten(item))
-    else out.push(item)
+function flatten(value: unknown, out: unknown[] = []): unknown[] {
+  if (!isArrayLike(value)) {
+    out.push(value)
+    return out
   }
+  const items = value as ArrayLike<unknown>
+  for (let index = 0; index < items.length; index++) flatten(items[index], out)
   return out
 }
 
@@ -747,13 +763,13 @@ export function enforceParams(
   for (const spec of schema) {
     if (params && Object.hasOwn(params, spec.name)) {
       try {
-        out[spec.name] = enforceParam(params[spec.name], spec)
+        setOwnProperty(out, spec.name, enforceParam(params[spec.name], spec))
       } catch (error) {
         if (!(error instanceof SchemaMismatch)) throw error
         invalid.push(`(${pythonRepr(spec.name)}, ${pythonRepr(error.message)})`)
       }
     } else {
-      out[spec.name] = spec.default
+      setOwnProperty(out, spec.name, spec.default)
     }
   }
   if (invalid.length > 0) {
@@ -837,7 +853,8 @@ function enforceParamScalar(value: unknown, type: DataType | ObjectType): unknow
 /** Python's `float(text)`: decimal, exponent, inf, nan, surrounding whitespace. */
 function parsePythonFloat(text: string): number | undefined {
   const trimmed = text.trim().replaceAll('_', '')
-  if (/^[+-]?(?:\d+\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)$/i.test(trimmed)) return Number(trimmed)
+  // linear-time pattern: `\d+\.?\d*` would backtrack quadratically on a long non-number
+  if (/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i.test(trimmed)) return Number(trimmed)
   const special = /^([+-]?)(inf|infinity|nan)$/i.exec(trimmed)
   if (!special) return undefined
   if (special[2]!.toLowerCase() === 'nan') return Number.NaN

@@ -197,3 +197,12 @@ describe('newModelUuid and formatUtcTimeCreated', () => {
     )
   })
 })
+
+describe('parseMlModel: hostile keys', () => {
+  it("keeps a '__proto__' key as data: it neither sets the prototype nor round-trips away", () => {
+    const model = parseMlModel('flavors:\n  onnx: {}\n__proto__:\n  signature: 3\n')
+    expect(Object.getPrototypeOf(model)).toBe(Object.prototype)
+    expect(model.signature).toBeUndefined()
+    expect(serializeMlModel(model)).toContain('__proto__:')
+  })
+})

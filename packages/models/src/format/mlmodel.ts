@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MlflowError } from '@cairn/core'
 import { parse, type ScalarTag, stringify, type Tags } from 'yaml'
+import { setOwnProperty } from './own-property.js'
 
 /** The file name of a model's metadata inside a model directory. */
 export const MLMODEL_FILE_NAME = 'MLmodel'
@@ -124,7 +125,7 @@ export function parseMlModel(text: string): MlModel {
   for (const [key, value] of Object.entries(document)) {
     // Absent and null mean the same to MLflow's readers; dropping nulls keeps our types simple.
     if (value === null || value === undefined) continue
-    model[key] = value instanceof Date ? formatUtcTimeCreated(value) : value
+    setOwnProperty(model, key, value instanceof Date ? formatUtcTimeCreated(value) : value)
   }
   if (isMapping(model.signature)) {
     model.signature = withoutNulls(model.signature)
@@ -139,7 +140,7 @@ export function serializeMlModel(model: MlModel): string {
   const document: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(model)) {
     if (value === null || value === undefined) continue
-    document[key] = key === 'signature' && isMapping(value) ? withoutNulls(value) : value
+    setOwnProperty(document, key, key === 'signature' && isMapping(value) ? withoutNulls(value) : value)
   }
   return stringify(document, {
     version: YAML_VERSION,

@@ -170,3 +170,18 @@ describe('splitOutputByRows', () => {
     expect(() => splitOutputByRows({ kind: 'json', value: { a: 1 } }, [1])).toThrow(/no first dimension/)
   })
 })
+
+describe('predictionsToJson: hostile keys', () => {
+  it("keeps a '__proto__' column or key as data instead of setting a prototype", () => {
+    const records = predictionsToJson({
+      kind: 'dataframe',
+      columns: ['__proto__', 'a'],
+      rows: [[{ x: 1 }, 2]],
+    })
+    expect(JSON.stringify(records)).toBe('[{"__proto__":{"x":1},"a":2}]')
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "b": [1]}') as unknown
+    const json = predictionsToJson({ kind: 'json', value })
+    expect(JSON.stringify(json)).toBe('{"__proto__":{"polluted":true},"b":[1]}')
+    expect((json as { polluted?: unknown }).polluted).toBeUndefined()
+  })
+})

@@ -1,5 +1,6 @@
 import { MlflowError } from '@cairn/core'
 import type { Cell, ModelInput, ModelOutput } from '../model.js'
+import { setOwnProperty } from './own-property.js'
 
 type DataframeInput = Extract<ModelInput, { kind: 'dataframe' }>
 
@@ -23,7 +24,7 @@ export function predictionsToJson(output: ModelOutput): unknown {
       return output.rows.map((row) => {
         const record: Record<string, unknown> = {}
         output.columns.forEach((column, index) => {
-          record[column] = toJsonValue(row[index])
+          setOwnProperty(record, column, toJsonValue(row[index]))
         })
         return record
       })
@@ -122,7 +123,9 @@ export function toJsonValue(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString()
   if (isTensorLike(value)) return toJsonValue(nestTensor(value))
   const record: Record<string, unknown> = {}
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) record[key] = toJsonValue(item)
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    setOwnProperty(record, key, toJsonValue(item))
+  }
   return record
 }
 

@@ -287,3 +287,81 @@ describe('parseScoringRequest: CSV', () => {
     expect(errorOf(() => csv('a\n"open\n')).code).toBe('BAD_REQUEST')
   })
 })
+
+describe('parseScoringRequest: hostile bodies', () => {
+  const raw = (body: string) => parseScoringRequest({ format: 'json', body })
+
+  it('reads a record missing an inherited-looking column as null, never as a prototype member', () => {
+    const records = raw(
+      '{"dataframe_records": [{"a": 1}, {"toString": 2, "__proto__": 3, "constructor": 4}]}',
+    )
+    expect(records.input).toEqual({
+      kind: 'dataframe',
+      columns: ['a', 'toString', '__proto__', 'constructor'],
+      rows: [
+        [1, null, null, null],
+        [null, 2, 3, 4],
+      ],
+    })
+    const split = raw(
+      '{"dataframe_split": {"columns": ["a", "toString", "__proto__"], "data": [{"a": 1}, {"__proto__": 3}]}}',
+    )
+    expect(split.input).toEqual({
+      kind: 'dataframe',
+      columns: ['a', 'toString', '__proto__'],
+      rows: [
+        [1, null, null],
+        [null, null, 3],
+      ],
+    })
+    expect(Object.getPrototypeOf({})).toBe(Object.prototype)
+  })
+
+  it('reads many rows without overflowing the call stack', () => {
+    const rows = 300_000
+    const { input } = raw(`{"dataframe_records": [${Array(rows).fill('[1]').join(',')}]}`)
+    expect(input.kind === 'dataframe' && input.rows.length).toBe(rows)
+  })
+
+  it('refuses absurdly deep nesting with BAD_REQUEST', () => {
+    const depth = 100_000
+    const error = errorOf(() => raw(`{"inputs": ${'['.repeat(depth)}1${']'.repeat(depth)}}`))
+    expect(error.code).toBe('BAD_REQUEST')
+    expect(error.message).toContain('nested')
+    // brackets inside strings do not count
+    const text = `{"inputs": ["${'['.repeat(depth)}"]}`
+    expect(raw(text).input).toEqual({ kind: 'tensor', value: ['['.repeat(depth)] })
+  })
+
+  it('reads a long number-like CSV cell in linear time', () => {
+    const cell = `${'1'.repeat(200_000)}x`
+    const started = performance.now()
+    const { input } = csv(`a\n${cell}\n`)
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect(input).toEqual({ kind: 'dataframe', columns: ['a'], rows: [[cell]] })
+  })
+
+  it('refuses bodies that would fill a dataframe with far more missing cells than values', () => {
+    const count = 3000
+    const sparseRecords = `{"dataframe_records": [${Array.from({ length: count }, (_, index) => `{"k${index}": 1}`).join(',')}]}`
+    const raggedRows = `{"dataframe_records": [[${Array(count).fill(1).join(',')}], ${Array(count).fill('[]').join(',')}]}`
+    const broadcast = `{"dataframe_split": {"data": {"a": [${Array(count).fill(1).join(',')}], ${Array.from({ length: count }, (_, index) => `"s${index}": 0`).join(',')}}}}`
+    const namedRecords = `{"dataframe_split": {"columns": [${Array.from({ length: count }, (_, index) => `"c${index}"`).join(',')}], "data": [${Array(count).fill('{}').join(',')}]}}`
+    for (const body of [sparseRecords, raggedRows, broadcast, namedRecords]) {
+      const error = errorOf(() => raw(body))
+      expect(error.code).toBe('BAD_REQUEST')
+      expect(error.message).toContain('missing')
+    }
+    // optional columns missing here and there are fine
+    const records = Array.from({ length: count }, (_, index) => (index % 2 ? { a: 1, b: 2 } : { a: 1 }))
+    expect(json({ dataframe_records: records }).input).toMatchObject({ columns: ['a', 'b'] })
+  })
+
+  it('refuses a CSV body whose short rows would be padded with far more missing cells than values', () => {
+    const count = 3000
+    const header = Array.from({ length: count }, (_, index) => `c${index}`).join(',')
+    const error = errorOf(() => csv(`${header}\n${'1\n'.repeat(count)}`))
+    expect(error.code).toBe('BAD_REQUEST')
+    expect(error.message).toContain('missing')
+  })
+})

@@ -1,5 +1,6 @@
 import { MlflowError } from '@cairn/core'
 import type { Cell, ModelInput, ModelParams } from '../model.js'
+import { checkFrameDensity } from './frame-limits.js'
 import { pythonRepr, pythonTypeName } from './python-repr.js'
 import { isTensorSchema, type ModelSignature } from './signature.js'
 
@@ -29,6 +30,7 @@ export const SCORING_PROTOCOL_CHANGE_INFO =
   ' https://mlflow.org/docs/latest/models.html#deploy-mlflow-models.'
 
 const MAX_ECHOED_BODY = 1000
+const MAX_JSON_NESTING = 512
 
 /**
  * The body format of a `Content-Type` header: `application/json` or `text/csv`, with at most a `charset=utf-8`
@@ -100,6 +102,10 @@ function parseJsonRequest(body: string): ScoringRequest {
       `Ensure that input is a valid JSON formatted string. Error: '${(error as Error).message}'\nInput: \n${echoed}\n`,
     )
   }
+  // Checking, converting and predicting walk the input recursively: refuse depths no tensor or record needs.
+  if (body.length > 2 * MAX_JSON_NESTING && nestingExceeds(body, MAX_JSON_NESTING)) {
+    throw invalidInput(`The JSON body is nested deeper than ${MAX_JSON_NESTING} levels.`)
+  }
   if (Array.isArray(decoded)) throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received a list.`)
   if (!isPlainObject(decoded)) {
     throw invalidInput(
@@ -169,9 +175,12 @@ function dataframeFromSplit(value: unknown): ModelInput {
   if (columns !== null && Array.isArray(data) && data.length > 0 && data.every(isPlainObject)) {
     // pandas picks the named columns out of records
     const names = columns.map(String)
+    let present = 0
+    for (const record of data) present += Object.keys(record).length
+    checkFrameDensity(data.length, names.length, present)
     frame = {
       columns: names,
-      rows: data.map((record) => names.map((name) => (name in record ? record[name] : null))),
+      rows: data.map((record) => names.map((name) => (Object.hasOwn(record, name) ? record[name] : null))),
     }
   } else if (isPlainObject(data)) {
     frame = frameFromColumnDict(data, notValid)
@@ -223,7 +232,13 @@ function frameFromList(
   if (data.length === 0) return { columns: [], rows: [] }
   if (data.every(isPlainObject)) return frameFromRecords(data)
   if (data.every(Array.isArray)) {
-    const width = Math.max(...data.map((row) => row.length))
+    let width = 0
+    let present = 0
+    for (const row of data) {
+      width = Math.max(width, row.length)
+      present += row.length
+    }
+    checkFrameDensity(data.length, width, present)
     const rows = data.map((row) =>
       row.length === width ? [...row] : [...row, ...Array(width - row.length).fill(null)],
     )
@@ -240,11 +255,18 @@ function frameFromRecords(records: readonly Record<string, unknown>[]): {
   rows: Cell[][]
 } {
   const positions = new Map<string, number>()
+  let present = 0
   for (const record of records) {
-    for (const key of Object.keys(record)) if (!positions.has(key)) positions.set(key, positions.size)
+    for (const key of Object.keys(record)) {
+      present++
+      if (!positions.has(key)) positions.set(key, positions.size)
+    }
   }
+  checkFrameDensity(records.length, positions.size, present)
   const columns = [...positions.keys()]
-  const rows = records.map((record) => columns.map((column) => (column in record ? record[column] : null)))
+  const rows = records.map((record) =>
+    columns.map((column) => (Object.hasOwn(record, column) ? record[column] : null)),
+  )
   return { columns, rows }
 }
 
@@ -258,6 +280,8 @@ function frameFromColumnDict(
   if (lengths.size > 1) throw notValid('All arrays must be of the same length')
   const rowCount = lengths.size === 1 ? [...lengths][0]! : 0
   if (lengths.size === 0) throw notValid('If using all scalar values, you must pass an index')
+  const arrays = values.filter(Array.isArray).length
+  checkFrameDensity(rowCount, columns.length, arrays * rowCount + (columns.length - arrays))
   const rows = Array.from({ length: rowCount }, (_, row) =>
     values.map((value) => (Array.isArray(value) ? value[row] : value)),
   )
@@ -334,7 +358,8 @@ const CSV_NA_VALUES = new Set([
 const CSV_TRUE = new Set(['True', 'TRUE', 'true'])
 const CSV_FALSE = new Set(['False', 'FALSE', 'false'])
 const CSV_INTEGER = /^[+-]?\d+$/
-const CSV_FLOAT = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|infinity)$/i
+// No two quantifiers may match the same digits: `\d+\.?\d*` backtracks quadratically on a long non-number.
+const CSV_FLOAT = /^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)$/i
 
 function parseCsvDataframe(body: string, signature: ModelSignature | undefined): ModelInput {
   const cannotParse = (message: string) =>
@@ -347,13 +372,16 @@ function parseCsvDataframe(body: string, signature: ModelSignature | undefined):
   const header = records.shift()
   if (!header) throw cannotParse('No columns to parse from file')
   const columns = uniqueColumnNames(header)
+  let present = 0
   for (const [index, record] of records.entries()) {
+    present += record.length
     if (record.length > columns.length) {
       throw cannotParse(
         `Error tokenizing data. C error: Expected ${columns.length} fields in line ${index + 2}, saw ${record.length}`,
       )
     }
   }
+  checkFrameDensity(records.length, columns.length, present)
   const textColumns = new Set<string>()
   if (signature?.inputs && !isTensorSchema(signature.inputs)) {
     for (const spec of signature.inputs) {
@@ -448,6 +476,24 @@ function readCsvRecords(body: string, cannotParse: (message: string) => MlflowEr
   if (quoted) throw cannotParse('Error tokenizing data. C error: EOF inside string')
   endRecord()
   return records
+}
+
+/** True when valid JSON text opens more than `limit` arrays or objects inside each other. */
+function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index)
+    if (inString) {
+      if (code === 0x5c)
+        index++ // backslash: skip the escaped character
+      else if (code === 0x22) inString = false
+    } else if (code === 0x22) inString = true
+    else if (code === 0x5b || code === 0x7b) {
+      if (++depth > limit) return true
+    } else if (code === 0x5d || code === 0x7d) depth--
+  }
+  return false
 }
 
 function invalidInput(message: string): MlflowError {

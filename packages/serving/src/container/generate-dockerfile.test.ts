@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -8,7 +8,7 @@ import { MlflowError } from '@cairn/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildProject } from '../../../sdk/src/test-support/build-project.js'
 import { buildImage } from './build-image.js'
-import { DEFAULT_BASE_IMAGE, IMAGE_SERVER_ENTRY } from './dockerfile.js'
+import { DEFAULT_BASE_IMAGE, IMAGE_SERVER_ENTRY, renderDockerfile } from './dockerfile.js'
 import { type BuildContext, generateDockerfile } from './generate-dockerfile.js'
 
 const REPO = fileURLToPath(new URL('../../../..', import.meta.url))
@@ -91,6 +91,8 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'cairn-dockerfile-'))
   modelDirectory = path.join(work, 'iris-model')
   await writeIrisModel(modelDirectory)
+  // mlflow.onnx writes external data readable by its owner only; the image's user must still read it.
+  await chmod(path.join(modelDirectory, 'model.onnx'), 0o600)
   expected = JSON.parse(await readFile(path.join(FIXTURES, 'expected.json'), 'utf8')).iris as IrisExpectations
 }, 180_000)
 
@@ -121,8 +123,10 @@ describe('generateDockerfile', () => {
       'CMD',
     ])
     expect(instructions[0]).toBe(`FROM ${DEFAULT_BASE_IMAGE}`)
-    expect(instructions).toContain('COPY --chown=10001:10001 app /opt/cairn')
-    expect(instructions).toContain('COPY --chown=10001:10001 model /opt/model')
+    // Root owns the code and the model: the server's user can read them but not change them.
+    expect(instructions).toContain('COPY app /opt/cairn')
+    expect(instructions).toContain('COPY model /opt/model')
+    expect(dockerfile).not.toContain('--chown')
     expect(instructions).toContain('USER 10001:10001')
     expect(instructions).toContain('EXPOSE 8080')
     const exec = (keyword: string) =>
@@ -179,6 +183,40 @@ describe('generateDockerfile', () => {
     expect(existsSync(path.join(context.directory, 'model', 'MLmodel'))).toBe(true)
   })
 
+  it('makes every file of the context readable by all, keeping executables executable', async () => {
+    for (const part of ['app', 'model']) {
+      const entries = await readdir(path.join(context.directory, part), {
+        withFileTypes: true,
+        recursive: true,
+      })
+      for (const entry of entries) {
+        if (entry.isSymbolicLink()) continue
+        const { mode } = await stat(path.join(entry.parentPath, entry.name))
+        const wanted = entry.isDirectory() ? 0o555 : 0o444
+        expect(mode & wanted, `${entry.name} ${(mode & 0o777).toString(8)}`).toBe(wanted)
+      }
+    }
+    expect((await stat(path.join(context.directory, 'model', 'model.onnx'))).mode & 0o777).toBe(0o644)
+  })
+
+  it('keeps credentials and query tokens of the model URI out of the Dockerfile', () => {
+    const dockerfile = renderDockerfile({
+      baseImage: 'node:20-slim',
+      port: 8080,
+      nodeCommand: 'node',
+      modelUri: 'https://alice:s3cret@artifacts.example.com/models/iris?X-Amz-Signature=abc123#frag',
+    })
+    expect(dockerfile).not.toMatch(/alice|s3cret|abc123|Signature|frag/)
+    expect(dockerfile).toContain('https://artifacts.example.com/models/iris')
+    const alias = renderDockerfile({
+      baseImage: 'b',
+      port: 1,
+      nodeCommand: 'node',
+      modelUri: 'models:/iris@champion',
+    })
+    expect(alias).toContain('ai.cairn.model-uri="models:/iris@champion"')
+  })
+
   it('gives a bundle that serves the model with nothing from the repository', async () => {
     const { url, child } = await startBundledServer(context)
     try {
@@ -219,6 +257,15 @@ describe('generateDockerfile', () => {
     expect(await readFile(path.join(directory, 'model', 'model.onnx'))).toEqual(
       await readFile(path.join(modelDirectory, 'model.onnx')),
     )
+  })
+
+  it('leaves no partial download behind when a model URI cannot be downloaded, so a retry can reuse the folder', async () => {
+    const directory = path.join(work, 'failed-download')
+    const missing = pathToFileURL(path.join(work, 'no-such-model')).href
+    await expect(generateDockerfile({ modelUri: missing, directory })).rejects.toThrow()
+    expect(existsSync(directory) ? await readdir(directory) : []).toEqual([])
+    const retried = await generateDockerfile({ modelDirectory, directory })
+    expect(existsSync(retried.dockerfile)).toBe(true)
   })
 
   it('refuses a non-empty directory, a folder without MLmodel and a missing or double model source', async () => {

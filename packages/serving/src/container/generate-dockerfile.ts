@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, cp, lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { MlflowError } from '@cairn/core'
 import { CairnClient } from '@cairn/sdk'
@@ -83,6 +83,21 @@ async function placeModel(options: GenerateDockerfileOptions, target: string): P
 }
 
 /**
+ * Gives everyone read permission on every file and folder (and execute where the owner has it, plus on folders), and
+ * nobody but the owner write permission: the image copies them owned by root, and its non-root user must read them
+ * (MLflow writes some model files 0600) but not change them.
+ */
+async function makeReadableByAll(directory: string): Promise<void> {
+  const entries = await readdir(directory, { withFileTypes: true, recursive: true })
+  for (const target of [directory, ...entries.map((entry) => path.join(entry.parentPath, entry.name))]) {
+    const info = await lstat(target)
+    if (info.isSymbolicLink()) continue
+    const executable = info.isDirectory() || (info.mode & 0o100) !== 0
+    await chmod(target, (info.mode & 0o7755) | 0o444 | (executable ? 0o111 : 0))
+  }
+}
+
+/**
  * Writes a build context for a model server image: `model/` (the model, downloaded with the SDK or copied),
  * `app/` (the scoring server's built code and production dependencies, with onnxruntime's binary for one Linux
  * CPU only) and a `Dockerfile` (no RUN step, numeric non-root user, HEALTHCHECK on /ping).
@@ -105,14 +120,29 @@ export async function generateDockerfile(options: GenerateDockerfileOptions): Pr
   await prepareDirectory(directory)
   const modelDirectory = path.join(directory, 'model')
   const appDirectory = path.join(directory, 'app')
-  await placeModel(options, modelDirectory)
-  const packages = await copyServingRuntime({ destination: appDirectory, arch })
   const dockerfile = path.join(directory, 'Dockerfile')
-  await writeFile(
-    dockerfile,
-    renderDockerfile({ baseImage, port, nodeCommand, modelUri: options.modelUri ?? options.modelDirectory }),
-  )
-  await writeFile(path.join(directory, '.dockerignore'), '*\n!app\n!model\n')
+  let packages: BundledPackage[]
+  try {
+    await placeModel(options, modelDirectory)
+    packages = await copyServingRuntime({ destination: appDirectory, arch })
+    await makeReadableByAll(modelDirectory)
+    await makeReadableByAll(appDirectory)
+    await writeFile(
+      dockerfile,
+      renderDockerfile({
+        baseImage,
+        port,
+        nodeCommand,
+        modelUri: options.modelUri ?? options.modelDirectory,
+      }),
+    )
+    await writeFile(path.join(directory, '.dockerignore'), '*\n!app\n!model\n')
+  } catch (error) {
+    // The folder was empty: empty it again, so that running the command once more does not find it "not empty".
+    for (const entry of await readdir(directory))
+      await rm(path.join(directory, entry), { recursive: true, force: true })
+    throw error
+  }
   return {
     directory,
     dockerfile,

@@ -8,14 +8,18 @@ import path from 'node:path'
  * Tensor input answers the tensor itself.
  */
 export const SUM_MODEL_SOURCE = (offset: number, rowBatchable: boolean) => `
+import { writeFileSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 
 export const rowBatchable = ${rowBatchable}
 
-// A prediction on a closed model fails, so tests notice a model closed under requests still running on it.
+// A prediction on a closed model fails, so tests notice a model closed under requests still running on it; a
+// close while predictions run also leaves a file beside the module, for requests whose answer was already sent.
 let closed = false
+let active = 0
 export function close() {
   closed = true
+  if (active > 0) writeFileSync(new URL('./closed-while-predicting', import.meta.url), String(active))
 }
 
 export async function predict(input) {
@@ -27,7 +31,9 @@ export async function predict(input) {
   const sleep = input.columns.indexOf('sleep_ms')
   if (sleep >= 0) {
     const ms = Math.max(0, ...input.rows.map((row) => Number(row[sleep]) || 0))
+    active++
     await new Promise((resolve) => setTimeout(resolve, ms))
+    active--
     if (closed) throw new Error('predict after close')
   }
   if (input.rows.some((row) => row[a] === 13)) throw new Error('13 is unlucky')
@@ -91,5 +97,32 @@ export async function writeSumModel(directory: string, options: SumModelOptions 
     )
   }
   await writeFile(path.join(directory, 'MLmodel'), `${lines.join('\n')}\n`)
+  return directory
+}
+
+// Each load appends a line to `loads`; a load fails while `broken` exists; a = 99 ends the worker thread.
+const CRASHING_MODEL_SOURCE = `
+import { appendFileSync, existsSync } from 'node:fs'
+import { threadId } from 'node:worker_threads'
+
+export function load() {
+  appendFileSync(new URL('./loads', import.meta.url), threadId + '\\n')
+  if (existsSync(new URL('./broken', import.meta.url))) throw new Error('cannot load now')
+}
+
+export async function predict(input) {
+  if (input.rows[0][0] === 99) process.exit(3)
+  await new Promise((resolve) => setTimeout(resolve, Number(input.rows[0][1]) || 0))
+  return { kind: 'dataframe', columns: ['thread'], rows: input.rows.map(() => [threadId]) }
+}
+`
+
+/**
+ * Writes a JS model (dataframe columns `a`, `b`) that answers its worker's thread id after sleeping `b` ms, ends its
+ * worker thread for a = 99, and fails to load while a file `js/broken` exists; every load appends to `js/loads`.
+ */
+export async function writeCrashingModel(directory: string): Promise<string> {
+  await writeSumModel(directory, { signature: 'none' })
+  await writeFile(path.join(directory, 'js', 'model.mjs'), CRASHING_MODEL_SOURCE)
   return directory
 }

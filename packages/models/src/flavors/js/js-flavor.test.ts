@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { MlflowError } from '@cairn/core'
@@ -251,5 +251,28 @@ describe('jsFlavor', () => {
       code: 'INVALID_PARAMETER_VALUE',
       message: expect.stringContaining('inside the model directory'),
     })
+  })
+
+  it('refuses an entry or a code folder that a symlink takes out of the model directory', async () => {
+    const outside = await saved(`export const predict = () => 'outside'\n`, { dependency: false })
+    const entryLink = await saved(undefined, { dependency: false })
+    await rm(path.join(entryLink, 'js', 'model.mjs'))
+    await symlink(path.join(outside, 'js', 'model.mjs'), path.join(entryLink, 'js', 'model.mjs'))
+    const folderLink = await saved(undefined, { dependency: false })
+    await rename(path.join(folderLink, 'js'), path.join(folderLink, 'js-moved'))
+    await symlink(path.join(outside, 'js'), path.join(folderLink, 'js'))
+    for (const directory of [entryLink, folderLink]) {
+      await expect(
+        jsFlavor.load({ directory, metadata: await readMlModel(directory) }),
+      ).rejects.toMatchObject({
+        code: 'INVALID_PARAMETER_VALUE',
+        message: expect.stringContaining('inside the model directory'),
+      })
+    }
+    // a model directory that is itself reached through a symlink still loads
+    const linkedDirectory = path.join(workspace, `linked-${++counter}`)
+    await symlink(outside, linkedDirectory)
+    const model = await jsFlavor.load({ directory: linkedDirectory, metadata: await readMlModel(outside) })
+    expect(await model.predict({ kind: 'tensor', value: [1] })).toEqual({ kind: 'json', value: 'outside' })
   })
 })

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { MlflowError } from '@cairn/core'
@@ -144,6 +144,19 @@ export const jsFlavor: Flavor = {
       throw new MlflowError(
         'RESOURCE_DOES_NOT_EXIST',
         `The JS model module '${config.entry}' is missing from the model directory '${root}'`,
+      )
+    }
+    // Symlinks must not take the module or its folder elsewhere (saveJsModel copies the files they point to).
+    const realRoot = await realpath(root)
+    const [realEntry, realCode] = await Promise.all([
+      realpath(entryPath),
+      // a missing code folder holds nothing a symlink could take elsewhere
+      realpath(codeDirectory).catch(() => path.join(realRoot, path.relative(root, codeDirectory))),
+    ])
+    if (!isInside(realRoot, realEntry) || !isInside(realRoot, realCode)) {
+      throw new MlflowError(
+        'INVALID_PARAMETER_VALUE',
+        `The 'js' flavour's entry '${config.entry}' and code '${config.code}' must stay inside the model directory, symlinks included`,
       )
     }
     const module = await importModule(entryPath)

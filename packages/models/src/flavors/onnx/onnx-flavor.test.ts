@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs'
+import { copyFile, mkdtemp, rm, symlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MlflowError } from '@cairn/core'
@@ -290,6 +292,36 @@ describe('onnx flavour errors', () => {
     await expect(loadFixture('absent.onnx')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' })
     await expect(loadFixture('../onnx-flavor.ts')).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' })
     await expect(loadFixture('expected.json')).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' })
+  })
+
+  it('lets predictions already running finish before close releases the session', async () => {
+    const model = await loadFixture('iris-logreg.onnx')
+    const rows = Array.from(
+      { length: 20_000 },
+      (_, index) => EXPECTED.iris.rows[index % EXPECTED.iris.rows.length]!,
+    )
+    const running = model.predict({ kind: 'tensor', value: rows })
+    await model.close()
+    const output = await running
+    expect(output.kind === 'tensors' && (output.values.label as unknown[]).length).toBe(rows.length)
+  })
+
+  it('refuses a model file that a symlink takes out of the model directory', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'cairn-onnx-link-'))
+    try {
+      await symlink(join(FIXTURES, 'iris-logreg.onnx'), join(directory, 'model.onnx'))
+      const metadata = { flavors: { onnx: { data: 'model.onnx' } } }
+      await expect(onnxFlavor.load({ directory, metadata })).rejects.toMatchObject({
+        code: 'INVALID_PARAMETER_VALUE',
+        message: expect.stringContaining('outside the model directory'),
+      })
+      await rm(join(directory, 'model.onnx'))
+      await copyFile(join(FIXTURES, 'iris-logreg.onnx'), join(directory, 'model.onnx'))
+      const model = await onnxFlavor.load({ directory, metadata })
+      await model.close()
+    } finally {
+      await rm(directory, { recursive: true, force: true })
+    }
   })
 
   it('refuses predictions after close', async () => {

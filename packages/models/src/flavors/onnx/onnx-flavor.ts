@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises'
+import { access, readFile, realpath } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import { MlflowError } from '@cairn/core'
 import * as ort from 'onnxruntime-node'
@@ -58,7 +58,9 @@ export function createSessionOptions(config: Record<string, unknown>): ort.Infer
   return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: GRAPH_OPTIMIZATION_LEVELS[level] ?? 'all',
-    logSeverityLevel: 3,
+    // 4 = fatal only: a bad request already answers 400 with the runtime's message; logging each one at
+    // severity 3 would let clients flood the server's log.
+    logSeverityLevel: 4,
     extra,
     ...(intraOpNumThreads ? { intraOpNumThreads } : {}),
     ...(interOpNumThreads ? { interOpNumThreads } : {}),
@@ -70,16 +72,25 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
-function modelPathOf(directory: string, config: Record<string, unknown>): string {
+function isOutside(directory: string, path: string): boolean {
+  const fromDirectory = relative(directory, path)
+  return fromDirectory.startsWith('..') || isAbsolute(fromDirectory)
+}
+
+/** The model file named by `data`, checked to stay inside the model directory, symlinks resolved. */
+async function modelPathOf(directory: string, config: Record<string, unknown>): Promise<string> {
   const data = typeof config.data === 'string' && config.data !== '' ? config.data : 'model.onnx'
-  const path = resolve(directory, data)
-  const fromDirectory = relative(resolve(directory), path)
-  if (fromDirectory.startsWith('..') || isAbsolute(fromDirectory)) {
-    throw new MlflowError(
+  const root = resolve(directory)
+  const path = resolve(root, data)
+  const outside = () =>
+    new MlflowError(
       'INVALID_PARAMETER_VALUE',
       `The onnx flavour's data '${data}' is outside the model directory`,
     )
-  }
+  if (isOutside(root, path)) throw outside()
+  // a missing file is reported when the model is opened
+  const real = await realpath(path).catch(() => undefined)
+  if (real !== undefined && isOutside(await realpath(root), real)) throw outside()
   return path
 }
 
@@ -208,28 +219,43 @@ async function loadOnnxModel(options: {
       `The model in '${options.directory}' has no onnx flavour`,
     )
   }
-  const path = modelPathOf(options.directory, config)
+  const path = await modelPathOf(options.directory, config)
   const { session, outputs } = await openModel(path, config)
-  const inputs = session.inputMetadata.map((metadata) => inputSpecOf(metadata, path))
+  let inputs: OnnxInputSpec[]
+  let rowBatchable: boolean
+  try {
+    inputs = session.inputMetadata.map((metadata) => inputSpecOf(metadata, path))
+    rowBatchable = isRowBatchable(session, outputs)
+  } catch (error) {
+    await session.release()
+    throw error
+  }
   const fetches = [
     ...new Set(outputs.map((output) => (output.kind === 'zipMap' ? output.source : output.name))),
   ]
   let closed = false
+  // close() waits for the runs in flight: releasing the session under them would fail them.
+  let running = 0
+  let idle: (() => void) | undefined
 
   return {
     metadata: options.metadata,
     flavor: ONNX_FLAVOR_NAME,
-    rowBatchable: isRowBatchable(session, outputs),
+    rowBatchable,
     async predict(input: ModelInput): Promise<ModelOutput> {
       if (closed) throw new MlflowError('TEMPORARILY_UNAVAILABLE', 'The ONNX model was closed')
       const feeds = createFeeds(input, inputs)
       let results: ort.InferenceSession.ReturnType
+      running++
       try {
         results = await session.run(feeds, fetches)
       } catch (error) {
         throw new MlflowError('BAD_REQUEST', `ONNX Runtime could not run the model: ${messageOf(error)}`, {
           cause: error,
         })
+      } finally {
+        running--
+        if (running === 0) idle?.()
       }
       return createOutput({
         results,
@@ -240,6 +266,7 @@ async function loadOnnxModel(options: {
     async close(): Promise<void> {
       if (closed) return
       closed = true
+      if (running > 0) await new Promise<void>((resolve) => (idle = resolve))
       await session.release()
     },
   }

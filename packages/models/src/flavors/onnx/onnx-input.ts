@@ -1,5 +1,6 @@
 import { MlflowError } from '@cairn/core'
 import * as ort from 'onnxruntime-node'
+import { setOwnProperty } from '../../format/own-property.js'
 import type { ModelInput } from '../../model.js'
 
 /** A model input as the session declares it. `shape` is undefined when unknown; a dimension is undefined when dynamic. */
@@ -321,9 +322,13 @@ function dataframeFeeds(
           `and the dataframe's columns are ${JSON.stringify(input.columns)}`,
       )
     }
-    feeds[spec.name] = tensorFromValue(
-      spec,
-      input.rows.map((row) => row[column]),
+    setOwnProperty(
+      feeds,
+      spec.name,
+      tensorFromValue(
+        spec,
+        input.rows.map((row) => row[column]),
+      ),
     )
   }
   return feeds
@@ -362,7 +367,7 @@ export function createFeeds(input: ModelInput, specs: readonly OnnxInputSpec[]):
             `Model is missing inputs ['${spec.name}']: the model's inputs are ${JSON.stringify(names)}`,
           )
         }
-        feeds[spec.name] = tensorFromValue(spec, input.values[spec.name])
+        setOwnProperty(feeds, spec.name, tensorFromValue(spec, input.values[spec.name]))
       }
       return feeds
     }

@@ -1,5 +1,6 @@
 import { MlflowError } from '@cairn/core'
 import type * as ort from 'onnxruntime-node'
+import { setOwnProperty } from '../../format/own-property.js'
 import type { Cell, ModelOutput } from '../../model.js'
 
 /**
@@ -43,7 +44,7 @@ function readerOf(tensor: ort.Tensor): Reader {
 }
 
 function tensorOf(results: Results, name: string): ort.Tensor {
-  const value = results[name] as ort.Tensor | undefined
+  const value = (Object.hasOwn(results, name) ? results[name] : undefined) as ort.Tensor | undefined
   if (!value || !('dims' in value))
     throw new MlflowError('INTERNAL_ERROR', `The ONNX model gave no output '${name}'`)
   return value
@@ -75,7 +76,9 @@ function zipMapRows(tensor: ort.Tensor, labels: readonly Cell[]): Record<string,
   const rows = new Array<Record<string, number>>(rowCount)
   for (let row = 0; row < rowCount; row++) {
     const map: Record<string, number> = {}
-    for (let column = 0; column < width; column++) map[keys[column]!] = data[row * width + column]!
+    for (let column = 0; column < width; column++) {
+      setOwnProperty(map, keys[column]!, data[row * width + column]!)
+    }
     rows[row] = map
   }
   return rows
@@ -133,10 +136,13 @@ export function createOutput(options: {
   if (rowCount !== undefined) return dataframeOutput(results, specs, rowCount)
   const values: Record<string, unknown> = {}
   for (const spec of specs) {
-    values[spec.name] =
+    setOwnProperty(
+      values,
+      spec.name,
       spec.kind === 'zipMap'
         ? zipMapRows(tensorOf(results, spec.source), spec.labels)
-        : nestedList(tensorOf(results, spec.name))
+        : nestedList(tensorOf(results, spec.name)),
+    )
   }
   return { kind: 'tensors', values }
 }
