@@ -27,9 +27,10 @@ import pytest
 import requests
 from mlflow.exceptions import MlflowException
 
-sklearn = pytest.importorskip("sklearn")
-skl2onnx = pytest.importorskip("skl2onnx")
-pytest.importorskip("onnxruntime")
+# Installed by .ci/run with the client; a missing one fails the run rather than skipping the suite.
+import onnxruntime  # noqa: E402, F401
+import skl2onnx  # noqa: E402
+import sklearn  # noqa: E402, F401
 from mlflow.models import infer_signature  # noqa: E402
 from mlflow.pyfunc import scoring_server  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
@@ -382,7 +383,11 @@ def test_served_model_answers_pyfunc_predict_shape(served, iris):
         expected = served.pyfunc.predict(rows.values.astype(np.float32) if tensor else rows)
     except ValueError as error:  # MLflow's ONNX wrapper: label + probability tensors do not fit one DataFrame
         assert "same length" in str(error), error
-        pytest.skip(f"mlflow.pyfunc cannot predict a DataFrame with this model: {error}")
+        # A deliberate difference (docs/compatibility.md): Cairn answers one list per row instead of failing.
+        response = served.server.invoke(*_body("dataframe_split", rows))
+        assert response.status_code == 200, response.text
+        assert_matches_sklearn(response.json()["predictions"], served, rows)
+        return
     response = served.server.invoke(*_body("dataframe_split", rows))
     assert response.status_code == 200, response.text
     if isinstance(expected, pd.DataFrame):

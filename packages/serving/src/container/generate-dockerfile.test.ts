@@ -1,6 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import {
+  chmod,
+  copyFile,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -257,6 +269,22 @@ describe('generateDockerfile', () => {
     expect(await readFile(path.join(directory, 'model', 'model.onnx'))).toEqual(
       await readFile(path.join(modelDirectory, 'model.onnx')),
     )
+  })
+
+  it('copies the model folder itself when given a symlink to it, leaving the source untouched', async () => {
+    const link = path.join(work, 'iris-link')
+    await symlink(modelDirectory, link)
+    const generated = await generateDockerfile({
+      modelDirectory: link,
+      directory: path.join(work, 'via-link'),
+    })
+    const model = path.join(generated.directory, 'model')
+    expect((await lstat(model)).isDirectory()).toBe(true)
+    expect(await readFile(path.join(model, 'model.onnx'))).toEqual(
+      await readFile(path.join(modelDirectory, 'model.onnx')),
+    )
+    // Only the context's copy is made readable by all; the user's model keeps its modes.
+    expect((await stat(path.join(modelDirectory, 'model.onnx'))).mode & 0o777).toBe(0o600)
   })
 
   it('leaves no partial download behind when a model URI cannot be downloaded, so a retry can reuse the folder', async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { chmod, cp, lstat, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { chmod, cp, lstat, mkdir, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { MlflowError } from '@cairn/core'
 import { CairnClient } from '@cairn/sdk'
@@ -67,7 +67,10 @@ async function prepareDirectory(directory: string): Promise<void> {
 
 async function placeModel(options: GenerateDockerfileOptions, target: string): Promise<void> {
   if (options.modelDirectory !== undefined) {
-    await cp(path.resolve(options.modelDirectory), target, { recursive: true, verbatimSymlinks: true })
+    // The folder's real path: cp copies a symlink given as its source as a link, which would dangle in the image.
+    const given = path.resolve(options.modelDirectory)
+    const source = await realpath(given).catch(() => given)
+    await cp(source, target, { recursive: true, verbatimSymlinks: true })
   } else {
     // A runs:/ URI can answer a subfolder of the download: download beside the target, then move the model in.
     const staging = `${target}.download`
