@@ -132,6 +132,17 @@ describe('scoring server routes', () => {
     expect(head.headers.get('allow')).toBe('POST')
   })
 
+  it('answers methods other than GET and HEAD on the GET routes with 405, as MLflow', async () => {
+    for (const target of ['/ping', '/health', '/version', '/metrics']) {
+      const response = await fetch(`${server.url}${target}`, { method: 'POST', body: '{}' })
+      expect(response.status, target).toBe(405)
+      expect(response.headers.get('allow')).toBe('GET, HEAD')
+      expect(await response.json()).toMatchObject({ error_code: 'BAD_REQUEST' })
+      const head = await fetch(`${server.url}${target}`, { method: 'HEAD' })
+      expect(head.status, target).toBe(200)
+    }
+  })
+
   it('closes the connection after answering a request whose body was not read', async () => {
     for (const target of ['/nope', '/ping', '/invocations']) {
       const method = target === '/invocations' ? 'PUT' : 'POST'

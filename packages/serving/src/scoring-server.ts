@@ -300,6 +300,16 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
           })
           status = await Promise.race([invocations(request, response), timedOut])
         }
+      } else if (
+        request.method !== 'GET' &&
+        request.method !== 'HEAD' &&
+        (pathname === '/ping' || pathname === '/health' || pathname === '/version' || pathname === '/metrics')
+      ) {
+        // MLflow's scoring server declares these GET routes (HEAD included) and answers anything else 405.
+        route = pathname.slice(1)
+        status = 405
+        response.setHeader('Allow', 'GET, HEAD')
+        send(response, 405, errorBody('BAD_REQUEST', `Method ${request.method} is not allowed on ${pathname}`))
       } else if (pathname === '/ping' || pathname === '/health') {
         route = pathname.slice(1)
         status = 200
