@@ -3,6 +3,7 @@ import type { ModelRegistryClient } from '@cairn/sdk'
 import { type FormEvent, useState } from 'react'
 import { ErrorBanner, KeyValueTable, SafeMarkdown, Section, useLoad } from '../components/common.js'
 import { MarkdownDraftForm } from '../components/MarkdownDraftForm.js'
+import { ModelServingPanel } from '../components/ModelServingPanel.js'
 import { TagEditor } from '../components/TagEditor.js'
 import { useClient } from '../lib/client.js'
 import { errorMessage, formatTime } from '../lib/format.js'
@@ -285,7 +286,7 @@ function RunLink({ runId }: { runId: string }) {
   )
 }
 
-/** One model version: stage, aliases, tags, description, and lineage to its run and artifacts. */
+/** One model version: lineage to its run and artifacts, how to serve it, stage, description and tags. */
 export function ModelVersionPage({ name, version }: { name: string; version: string }) {
   const registry = useRegistry()
   const client = useClient()
@@ -353,6 +354,22 @@ export function ModelVersionPage({ name, version }: { name: string; version: str
             ['Created', formatTime(data.creationTimestamp)],
             ['Aliases', (data.aliases ?? []).map((alias) => `@${alias}`).join(', ')],
           ]}
+        />
+      </Section>
+      <Section title="Serving">
+        <ModelServingPanel
+          name={name}
+          version={version}
+          aliases={data.aliases ?? []}
+          browseHref={
+            runInfo && artifactPath
+              ? (file) =>
+                  buildHash(['experiments', runInfo.experimentId, 'runs', runInfo.runId], {
+                    tab: 'artifacts',
+                    path: `${artifactPath}/${file}`,
+                  })
+              : undefined
+          }
         />
       </Section>
       <Section title="Stage">
