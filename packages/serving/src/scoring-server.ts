@@ -309,7 +309,11 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
         route = pathname.slice(1)
         status = 405
         response.setHeader('Allow', 'GET, HEAD')
-        send(response, 405, errorBody('BAD_REQUEST', `Method ${request.method} is not allowed on ${pathname}`))
+        send(
+          response,
+          405,
+          errorBody('BAD_REQUEST', `Method ${request.method} is not allowed on ${pathname}`),
+        )
       } else if (pathname === '/ping' || pathname === '/health') {
         route = pathname.slice(1)
         status = 200
