@@ -45,6 +45,8 @@ export interface ServedModelInfo {
   readonly version?: string
   readonly flavor: string
   readonly modelUuid?: string
+  /** Worker threads predicting with it (0: the main thread). */
+  readonly workerThreads?: number
 }
 
 /**
@@ -150,6 +152,7 @@ export class ScoringMetrics {
         `version="${escapeLabel(model.version ?? '')}"`,
         `flavor="${escapeLabel(model.flavor)}"`,
         `model_uuid="${escapeLabel(model.modelUuid ?? '')}"`,
+        `worker_threads="${model.workerThreads ?? 0}"`,
       ].join(',')
       lines.push(
         '# HELP cairn_scoring_model_info The model being served (value 1).',

@@ -1,9 +1,14 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseModelUri } from '@cairn/core'
-import { type LoadedModel, loadModelFromDirectory, readMlModel } from '@cairn/models'
+import {
+  type LoadedModel,
+  loadModelFromDirectory,
+  ONNX_INTRA_OP_THREADS_ENV,
+  readMlModel,
+} from '@cairn/models'
 import { CairnClient } from '@cairn/sdk'
 import { downloadModel } from '@cairn/sdk/node'
 import { loadModelInWorkers } from './worker-pool.js'
@@ -104,17 +109,36 @@ export class ModelSource {
   }
 }
 
+/** A model loaded for serving, and how many worker threads predict with it (0: this thread). */
+export interface ServedModelLoad {
+  readonly model: LoadedModel
+  readonly workerThreads: number
+}
+
 /**
- * Loads a model directory for serving: JavaScript models in `workers` worker threads when `workers` > 0, anything
- * else (ONNX runs on onnxruntime's own threads) in this thread.
+ * Loads a model directory for serving: in `workers` worker threads when `workers` > 0, else in this thread.
+ * onnxruntime-node runs a session synchronously on the calling thread, so a CPU-heavy ONNX model in this thread
+ * stalls HTTP handling while it predicts; in workers, the main thread keeps reading requests (and batching them)
+ * and N sessions predict in parallel. Each worker's ONNX session then gets an equal share of the cores unless
+ * `CAIRN_ONNX_INTRA_OP_THREADS` says otherwise.
  */
-export async function loadServedModel(directory: string, workers: number): Promise<LoadedModel> {
+export async function loadServedModel(directory: string, workers: number): Promise<ServedModelLoad> {
   if (workers > 0) {
     const metadata = await readMlModel(directory)
     const flavors = Object.keys(metadata.flavors ?? {})
-    if (flavors.includes('js') && !flavors.includes('onnx')) {
-      return loadModelInWorkers({ directory, metadata, workers })
+    if (flavors.includes('onnx') || flavors.includes('js')) {
+      const env =
+        flavors.includes('onnx') && !process.env[ONNX_INTRA_OP_THREADS_ENV]
+          ? {
+              ...process.env,
+              [ONNX_INTRA_OP_THREADS_ENV]: String(Math.max(1, Math.floor(availableParallelism() / workers))),
+            }
+          : undefined
+      return {
+        model: await loadModelInWorkers({ directory, metadata, workers, env }),
+        workerThreads: workers,
+      }
     }
   }
-  return loadModelFromDirectory(directory)
+  return { model: await loadModelFromDirectory(directory), workerThreads: 0 }
 }

@@ -395,49 +395,53 @@ describe('micro-batching', () => {
     }
   })
 
-  it('batches ONNX tensor requests in the main thread with the answers of unbatched ones', async () => {
-    const onnx = await startScoringServer({
-      modelDir: ONNX_MODEL,
-      port: 0,
-      maxBatchWaitMs: 10,
-      log: () => {},
-    })
-    try {
-      const rows = Array.from({ length: 12 }, (_, index) => [
-        4 + index * 0.3,
-        3 - index * 0.1,
-        1 + index * 0.4,
-        0.2 + index * 0.15,
-      ])
-      const alone: unknown[] = []
-      for (const row of rows) alone.push((await invoke(onnx.url, JSON.stringify({ inputs: [row] }))).json())
-      const together = await Promise.all(
-        rows.map((row) => invoke(onnx.url, JSON.stringify({ inputs: [row] }))),
-      )
-      expect(together.map((answer) => answer.status)).toEqual(rows.map(() => 200))
-      together.forEach((answer, index) => {
-        const got = answer.json() as { predictions: Record<string, unknown[]> }
-        const want = alone[index] as { predictions: Record<string, unknown[]> }
-        expect(Object.keys(got.predictions).sort()).toEqual(Object.keys(want.predictions).sort())
-        for (const [name, values] of Object.entries(want.predictions)) {
-          expect(got.predictions[name]).toHaveLength(1)
-          expect(closeTo(got.predictions[name]![0], values[0])).toBe(true)
-        }
+  it.each([0, 2])(
+    'batches ONNX tensor requests (worker threads: %i) with the answers of unbatched ones',
+    async (workers) => {
+      const onnx = await startScoringServer({
+        modelDir: ONNX_MODEL,
+        port: 0,
+        maxBatchWaitMs: 10,
+        workers,
+        log: () => {},
       })
-      const text = onnx.metrics.render()
-      expect(metricValue(text, 'cairn_scoring_batch_requests_count')).toBeLessThan(24)
-      expect(
-        metricValue(
-          text,
-          'cairn_scoring_model_info{uri="' +
-            ONNX_MODEL +
-            '",name="",version="",flavor="onnx",model_uuid="dfc580accea840e88cc1d9793b064450"}',
-        ),
-      ).toBe(1)
-    } finally {
-      await onnx.close()
-    }
-  })
+      try {
+        const rows = Array.from({ length: 12 }, (_, index) => [
+          4 + index * 0.3,
+          3 - index * 0.1,
+          1 + index * 0.4,
+          0.2 + index * 0.15,
+        ])
+        const alone: unknown[] = []
+        for (const row of rows) alone.push((await invoke(onnx.url, JSON.stringify({ inputs: [row] }))).json())
+        const together = await Promise.all(
+          rows.map((row) => invoke(onnx.url, JSON.stringify({ inputs: [row] }))),
+        )
+        expect(together.map((answer) => answer.status)).toEqual(rows.map(() => 200))
+        together.forEach((answer, index) => {
+          const got = answer.json() as { predictions: Record<string, unknown[]> }
+          const want = alone[index] as { predictions: Record<string, unknown[]> }
+          expect(Object.keys(got.predictions).sort()).toEqual(Object.keys(want.predictions).sort())
+          for (const [name, values] of Object.entries(want.predictions)) {
+            expect(got.predictions[name]).toHaveLength(1)
+            expect(closeTo(got.predictions[name]![0], values[0])).toBe(true)
+          }
+        })
+        const text = onnx.metrics.render()
+        expect(metricValue(text, 'cairn_scoring_batch_requests_count')).toBeLessThan(24)
+        expect(
+          metricValue(
+            text,
+            'cairn_scoring_model_info{uri="' +
+              ONNX_MODEL +
+              `",name="",version="",flavor="onnx",model_uuid="dfc580accea840e88cc1d9793b064450",worker_threads="${workers}"}`,
+          ),
+        ).toBe(1)
+      } finally {
+        await onnx.close()
+      }
+    },
+  )
 
   it('waits up to --max-batch-wait-ms to fill a batch', async () => {
     const dir = await writeSumModel(path.join(root, 'waiting'))

@@ -198,8 +198,9 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
 
   async function load(resolved: ResolvedModelSource): Promise<ServedModel> {
     let model: LoadedModel
+    let workerThreads: number
     try {
-      model = await loadServedModel(resolved.directory, workers)
+      ;({ model, workerThreads } = await loadServedModel(resolved.directory, workers))
     } catch (error) {
       await resolved.cleanup?.()
       throw error
@@ -210,6 +211,7 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
       version: resolved.version,
       flavor: model.flavor,
       modelUuid: model.metadata.model_uuid,
+      workerThreads,
     }
     return new ServedModel(model, info, batchOptions, resolved.cleanup)
   }

@@ -10,7 +10,7 @@ Serves a model with MLflow's scoring protocol (/ping, /health, /version, /invoca
   -m, --model-uri URI          models:/name@alias, models:/name/N, runs:/..., m-<id> (needs MLFLOW_TRACKING_URI)
   -h, --host HOST              address to listen on (default 127.0.0.1)
   -p, --port PORT              port to listen on; 0 picks a free one (default 5000)
-  -w, --workers N              worker threads for JavaScript models (default 0: the main thread)
+  -w, --workers N              worker threads that predict (default 0: the main thread)
       --max-batch-size ROWS    most rows merged into one prediction (default 256; 1 turns batching off)
       --max-batch-wait-ms MS   how long a batch waits for more requests (default 0)
   -t, --timeout SECONDS        request time limit (default $MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT or 60)

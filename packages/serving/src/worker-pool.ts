@@ -35,10 +35,13 @@ class PredictWorker {
   exited = false
 
   constructor(
-    directory: string,
+    options: Pick<WorkerModelOptions, 'directory' | 'env'>,
     readonly onExit: (worker: PredictWorker, code: number) => void,
   ) {
-    this.worker = new Worker(workerScript(), { workerData: { directory } })
+    this.worker = new Worker(workerScript(), {
+      workerData: { directory: options.directory },
+      ...(options.env ? { env: options.env } : {}),
+    })
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('error', reject)
       this.worker.once('exit', (code) =>
@@ -87,11 +90,13 @@ export interface WorkerModelOptions {
   readonly metadata: MlModel
   /** How many worker threads. */
   readonly workers: number
+  /** The workers' environment (default: a copy of this process's). */
+  readonly env?: NodeJS.ProcessEnv
 }
 
 /**
  * Loads a model in `workers` worker threads and answers a {@link LoadedModel} that spreads predictions across them
- * (fewest calls in flight first), so CPU-bound JavaScript models use every core while the main thread keeps
+ * (fewest calls in flight first), so CPU-bound models use every core while the main thread keeps
  * handling HTTP. A worker that dies is replaced; the calls it held fail.
  */
 export async function loadModelInWorkers(options: WorkerModelOptions): Promise<LoadedModel> {
@@ -103,7 +108,7 @@ export async function loadModelInWorkers(options: WorkerModelOptions): Promise<L
   const retryDelays = new Map<number, number>()
   const restarts = new Set<NodeJS.Timeout>()
   const start = (index: number) => {
-    const replacement = new PredictWorker(options.directory, onExit)
+    const replacement = new PredictWorker(options, onExit)
     pool[index] = replacement
     replacement.ready.then(
       () => retryDelays.delete(index),
@@ -129,8 +134,7 @@ export async function loadModelInWorkers(options: WorkerModelOptions): Promise<L
     timer.unref()
     restarts.add(timer)
   }
-  for (let index = 0; index < options.workers; index++)
-    pool.push(new PredictWorker(options.directory, onExit))
+  for (let index = 0; index < options.workers; index++) pool.push(new PredictWorker(options, onExit))
   let first: { flavor: string; rowBatchable: boolean }
   try {
     ;[first] = (await Promise.all(pool.map((worker) => worker.ready))) as [typeof first]
