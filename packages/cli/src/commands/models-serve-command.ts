@@ -48,7 +48,10 @@ export function addServeCommand(models: Command): void {
     )
     .addOption(new Option('-h, --host <host>', 'address to listen on').default('127.0.0.1'))
     .addOption(
-      new Option('-w, --workers <n>', 'worker threads that predict (default 0: the main thread); for models that take more than about a millisecond')
+      new Option(
+        '-w, --workers <n>',
+        'worker threads that predict (default 0: the main thread); for models that take more than about a millisecond',
+      )
         .env('MLFLOW_MODELS_WORKERS')
         .argParser(parseInteger('--workers')),
     )
