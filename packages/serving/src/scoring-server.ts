@@ -13,7 +13,7 @@ import {
   scoringFormatOf,
 } from '@cairn/models'
 import { ScoringMetrics, type ServedModelInfo } from './metrics.js'
-import { MicroBatcher } from './micro-batcher.js'
+import { MicroBatcher, type MicroBatcherOptions } from './micro-batcher.js'
 import {
   loadServedModel,
   ModelSource,
@@ -86,7 +86,7 @@ class ServedModel {
   constructor(
     readonly model: LoadedModel,
     readonly info: ServedModelInfo,
-    options: { maxBatchRows: number; maxWaitMs: number; metrics: ScoringMetrics },
+    options: Omit<MicroBatcherOptions, 'model'>,
     readonly cleanup?: () => Promise<void>,
   ) {
     this.batcher = new MicroBatcher({ model, ...options })
@@ -213,7 +213,9 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
       modelUuid: model.metadata.model_uuid,
       workerThreads,
     }
-    return new ServedModel(model, info, batchOptions, resolved.cleanup)
+    // One batch per worker can predict at once (at least two, so one batch fills while another predicts).
+    const batching = { ...batchOptions, maxConcurrentBatches: Math.max(2, workerThreads) }
+    return new ServedModel(model, info, batching, resolved.cleanup)
   }
 
   let current = await load(await source.resolve())
