@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // Model serving benchmark (issue 6): `/invocations` throughput and latency of `cairn models serve` (the skl2onnx
-// conversion of a scikit-learn LogisticRegression, on onnxruntime-node) against `mlflow models serve
-// --env-manager local` (the pickled scikit-learn model), same model, same signature, same machine, same number of
-// workers, both idle but for the one under load. A closed loop of `--connections` keep-alive connections sends
+// conversion of a scikit-learn model, on onnxruntime-node) against `mlflow models serve --env-manager local` (the
+// pickled scikit-learn model), same model, same signature, same machine, each server with its own default
+// workers (MLflow one uvicorn process, Cairn predicting on its main thread) unless `--workers` /
+// `--cairn-workers` say otherwise, both idle but for the one under load. `--model logreg` (default): a
+// LogisticRegression on iris, whose predictions cost microseconds; `--model mlp`: an MLPClassifier costing about a
+// millisecond per single-row prediction on one core (bench/serving/prepare_models.py). A closed loop of `--connections` keep-alive connections sends
 // single-row `dataframe_split` requests back to back for a fixed time; medians over `--runs`. The `stub` target, a
 // do-nothing HTTP server answering the same JSON, shows the load generator's own ceiling on this machine.
 // Everything listens on 127.0.0.1; every loop is bounded in time. See docs/benchmarks.md ("Model serving").
 //
-//   npx tsc -b && node bench/serving.mjs [--servers cairn,mlflow,stub] [--seconds 10] [--warmup 3] [--runs 3]
-//     [--connections 64] [--workers 1] [--cairn-root <dir>] [--cairn-args="--max-batch-size 64"] [--out <file>]
+//   npx tsc -b && node bench/serving.mjs [--model logreg|mlp] [--servers cairn,mlflow,stub] [--seconds 10]
+//     [--warmup 3] [--runs 3] [--connections 64] [--workers 1] [--cairn-workers 0,2] [--cairn-root <dir>]
+//     [--cairn-args="--max-batch-size 64"] [--out <file>]
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
@@ -24,22 +28,33 @@ const HERE = path.dirname(fileURLToPath(import.meta.url))
 const REPO = path.resolve(HERE, '..')
 const VENV_BIN = path.join(REPO, '.venv/bin')
 const TARGETS = ['cairn', 'mlflow', 'stub']
+const MODELS = ['logreg', 'mlp']
 const TITLES = {
   cairn: 'Cairn `models serve` (ONNX)',
   mlflow: 'MLflow `models serve` (pickle)',
   stub: 'stub server (client ceiling)',
 }
+/** Each server of a run by its key: `cairn`, or `cairn-w<N>` when several `--cairn-workers` are compared. */
+const kindOf = (key) => (key.startsWith('cairn') ? 'cairn' : key)
+const titleOf = (key) =>
+  key === kindOf(key) ? TITLES[key] : `${TITLES.cairn}, \`--workers ${key.slice('cairn-w'.length)}\``
+const shortTitleOf = (key) =>
+  key === kindOf(key) ? 'Cairn' : `Cairn --workers ${key.slice('cairn-w'.length)}`
 
 const HELP = `Usage: node bench/serving.mjs [options]
 
+  --model <name>         ${MODELS.join(' or ')}: the scikit-learn model served (default logreg; see
+                         bench/serving/prepare_models.py)
   --servers <list>       targets: ${TARGETS.join(',')} (default cairn,mlflow,stub)
   --seconds <s>          length of one timed run (default 10)
   --warmup <s>           untimed load on each server before the first run (default 3)
   --runs <n>             timed runs per server, interleaved; the table shows medians (default 3)
   --connections <n>      concurrent keep-alive connections (default 64)
   --latency-seconds <s>  per run, also this long with one connection (unloaded latency; default 3, 0 = skip)
-  --workers <n>          --workers of both servers (default 1; MLflow: uvicorn processes; Cairn: worker
-                         threads, which only JavaScript models use; ONNX predicts on onnxruntime's threads)
+  --workers <n>          MLflow's --workers: uvicorn processes (default 1, MLflow's default)
+  --cairn-workers <list> Cairn's --workers: worker threads, each with its own ONNX session (default 0, Cairn's
+                         default: predict on the main thread); several, e.g. 0,2: one Cairn server per value,
+                         measured interleaved with the others
   --cairn-root <dir>     tree holding packages/cli/dist/bin.js (default: this repo; see bench/build-snapshot.mjs)
   --cairn-args=<args>    extra \`cairn models serve\` flags, e.g. --cairn-args="--max-batch-size 64"
   --image                also build the Cairn image of the ONNX model with \`cairn models build-image\` on a base
@@ -53,6 +68,7 @@ function parseOptions(argv) {
   const { values } = parseArgs({
     args: argv,
     options: {
+      model: { type: 'string', default: 'logreg' },
       servers: { type: 'string', default: TARGETS.join(',') },
       seconds: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '3' },
@@ -60,6 +76,7 @@ function parseOptions(argv) {
       connections: { type: 'string', default: '64' },
       'latency-seconds': { type: 'string', default: '3' },
       workers: { type: 'string', default: '1' },
+      'cairn-workers': { type: 'string' },
       'cairn-root': { type: 'string', default: REPO },
       'cairn-args': { type: 'string', default: '' },
       image: { type: 'boolean', default: false },
@@ -74,7 +91,12 @@ function parseOptions(argv) {
   }
   const servers = values.servers.split(',').map((name) => name.trim())
   for (const server of servers) if (!TARGETS.includes(server)) throw new Error(`unknown server '${server}'`)
+  if (!MODELS.includes(values.model)) throw new Error(`unknown model '${values.model}'`)
+  const cairnWorkers = (values['cairn-workers'] ?? '0').split(',').map((value) => Number(value.trim()))
+  for (const workers of [Number(values.workers), ...cairnWorkers])
+    if (!Number.isInteger(workers) || workers < 0) throw new Error(`bad worker count '${workers}'`)
   return {
+    model: values.model,
     servers,
     seconds: Number(values.seconds),
     warmup: Number(values.warmup),
@@ -82,6 +104,7 @@ function parseOptions(argv) {
     connections: Number(values.connections),
     latencySeconds: Number(values['latency-seconds']),
     workers: Number(values.workers),
+    cairnWorkers,
     cairnRoot: path.resolve(values['cairn-root']),
     cairnArgs: values['cairn-args'].split(' ').filter(Boolean),
     image: values.image,
@@ -249,7 +272,20 @@ function buildImage({ options, models, tmp }) {
   }
 }
 
-function targetCommand(name, { options, models, port }) {
+/** The servers of a run: `--servers` in order, Cairn once per `--cairn-workers` value. */
+function targetsOf(options) {
+  return options.servers.flatMap((name) =>
+    name !== 'cairn'
+      ? [{ key: name, workers: options.workers }]
+      : options.cairnWorkers.map((workers) => ({
+          key: options.cairnWorkers.length > 1 ? `cairn-w${workers}` : 'cairn',
+          workers,
+        })),
+  )
+}
+
+function targetCommand(target, { options, models, port }) {
+  const name = kindOf(target.key)
   if (name === 'cairn') {
     const bin = path.join(options.cairnRoot, 'packages/cli/dist/bin.js')
     if (!existsSync(bin))
@@ -267,7 +303,7 @@ function targetCommand(name, { options, models, port }) {
         '--host',
         '127.0.0.1',
         '--workers',
-        String(options.workers),
+        String(target.workers),
         ...options.cairnArgs,
         '--port',
         String(port),
@@ -288,7 +324,7 @@ function targetCommand(name, { options, models, port }) {
         '--host',
         '127.0.0.1',
         '--workers',
-        String(options.workers),
+        String(target.workers),
         '--port',
         String(port),
       ],
@@ -350,15 +386,18 @@ function renderTable(result) {
   ]
   for (const [name, entry] of Object.entries(summary.servers)) {
     lines.push(
-      `| ${TITLES[name]} | ${number(entry.perSecond)} | ${number(entry.p50, 2)} | ${number(entry.p99, 2)} | ` +
+      `| ${titleOf(name)} | ${number(entry.perSecond)} | ${number(entry.p50, 2)} | ${number(entry.p99, 2)} | ` +
         `${number(entry.single?.p50, 2)} | ${number(entry.single?.p99, 2)} | ${entry.errors} | ${entry.maxRssMb ?? 'n/a'} |`,
     )
   }
-  const { cairn, mlflow } = summary.servers
-  if (cairn && mlflow) {
+  const { mlflow } = summary.servers
+  for (const [key, cairn] of Object.entries(summary.servers)) {
+    if (kindOf(key) !== 'cairn' || !mlflow) continue
+    const ratio = cairn.perSecond / mlflow.perSecond
     lines.push(
       '',
-      `Cairn/MLflow throughput: ${number(summary.ratio, 1)}× (target ≥ 10×: ${summary.ratio >= 10 ? 'met' : 'not met'}); ` +
+      `${shortTitleOf(key)}/MLflow throughput: ${number(ratio, 1)}× ` +
+        `(target ≥ 10×: ${ratio >= 10 ? 'met' : 'not met'}); ` +
         `Cairn p99 ${number(cairn.p99, 2)} ms at ${options.connections} connections` +
         (cairn.single ? `, ${number(cairn.single.p99, 2)} ms at 1` : '') +
         ` (target ≤ 10 ms: ${cairn.p99 <= 10 ? 'met' : 'not met'} at ${options.connections}` +
@@ -375,19 +414,31 @@ function renderTable(result) {
   } else if (result.image?.error) {
     lines.push('', `Image build failed: ${result.image.error.split('\n')[0]}`)
   }
-  const batching = result.servers.cairn?.batching
-  if (batching?.predictions) {
+  for (const [key, entry] of Object.entries(result.servers)) {
+    const batching = entry.batching
+    if (!batching?.predictions) continue
     lines.push(
       '',
-      `Cairn's micro-batching merged ${batching.requestsPerPrediction.toFixed(1)} requests per ONNX prediction on ` +
-        `average over ${batching.predictions.toLocaleString('en-US')} predictions (warm-up and all runs).`,
+      `${shortTitleOf(key)}: micro-batching merged ` +
+        `${batching.requestsPerPrediction.toFixed(1)} requests per ONNX prediction on average over ` +
+        `${batching.predictions.toLocaleString('en-US')} predictions (warm-up and all runs).`,
     )
   }
+  const workers = options.cairnWorkers.join(', ')
   lines.push(
     '',
-    `Medians of ${options.runs} runs of ${options.seconds} s at ${options.connections} connections ` +
+    `Model: ${options.model}` +
+      (result.modelCost?.onnxSingleRowMs
+        ? ` (one single-row prediction: ${result.modelCost.onnxSingleRowMs.toPrecision(2)} ms in onnxruntime, one thread)`
+        : '') +
+      '. ' +
+      `Medians of ${options.runs} runs of ${options.seconds} s at ${options.connections} connections ` +
       (options.latencySeconds > 0 ? `and ${options.latencySeconds} s at 1 connection ` : '') +
-      `(after ${options.warmup} s of warm-up), --workers ${options.workers} for both servers.`,
+      `(after ${options.warmup} s of warm-up), ` +
+      (workers === String(options.workers)
+        ? `--workers ${options.workers} for both servers.`
+        : `--workers ${workers} for Cairn` +
+          (options.servers.includes('mlflow') ? `, ${options.workers} for MLflow.` : '.')),
   )
   return lines.join('\n')
 }
@@ -407,13 +458,15 @@ async function main() {
   try {
     const models = path.join(tmp, 'models')
     log('training the model and writing it as a pickle and as ONNX')
-    execFileSync(path.join(VENV_BIN, 'python'), [path.join(HERE, 'serving/prepare_models.py'), models], {
+    const prepare = [path.join(HERE, 'serving/prepare_models.py'), models, '--model', options.model]
+    execFileSync(path.join(VENV_BIN, 'python'), prepare, {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true' },
     })
     const body = readFileSync(path.join(models, 'request.json'))
     const expected = JSON.parse(readFileSync(path.join(models, 'expected.json'), 'utf8'))
     result.versions.python = expected.versions
+    result.modelCost = { onnxSingleRowMs: expected.onnxSingleRowMs }
     result.request = body.toString('utf8')
     if (options.image) {
       log('building the image of the ONNX model')
@@ -426,9 +479,10 @@ async function main() {
       }
     }
 
-    for (const name of options.servers) {
+    for (const target of targetsOf(options)) {
+      const name = target.key
       const port = await freePort()
-      const spec = targetCommand(name, { options, models, port })
+      const spec = targetCommand(target, { options, models, port })
       log(`starting ${name}`)
       const server = await startServer({ name, ...spec, cwd: tmp, connections: 1 })
       started.push(server)
@@ -442,7 +496,13 @@ async function main() {
       if (answer.status !== 200) throw new Error(`${name} answered ${answer.status}: ${text.slice(0, 500)}`)
       if (name !== 'stub' && labelOf(text) !== expected.label)
         throw new Error(`${name} predicted ${text}, scikit-learn ${expected.label}`)
-      result.servers[name] = { startupMs: server.startupMs, firstAnswer: text, runs: [], singleRuns: [] }
+      result.servers[name] = {
+        workers: target.workers,
+        startupMs: server.startupMs,
+        firstAnswer: text,
+        runs: [],
+        singleRuns: [],
+      }
       log(`${name} ready in ${server.startupMs} ms, answers ${text}`)
     }
 
@@ -493,8 +553,9 @@ async function main() {
       }
     }
     const rss = await sampler.report()
-    const cairn = started.find((server) => server.name === 'cairn')
-    if (cairn) result.servers.cairn.batching = await batchingOf(cairn.baseUrl)
+    for (const server of started)
+      if (kindOf(server.name) === 'cairn')
+        result.servers[server.name].batching = await batchingOf(server.baseUrl)
     const summary = { servers: {} }
     for (const [name, entry] of Object.entries(result.servers)) {
       const runs = entry.runs
@@ -517,8 +578,10 @@ async function main() {
         maxRssMb: rss[name]?.load ? Math.round(rss[name].load.maxKb / 1024) : undefined,
       }
     }
-    if (summary.servers.cairn && summary.servers.mlflow)
-      summary.ratio = summary.servers.cairn.perSecond / summary.servers.mlflow.perSecond
+    for (const [key, entry] of Object.entries(summary.servers))
+      if (kindOf(key) === 'cairn' && summary.servers.mlflow)
+        entry.ratioToMlflow = entry.perSecond / summary.servers.mlflow.perSecond
+    if (summary.servers.cairn?.ratioToMlflow) summary.ratio = summary.servers.cairn.ratioToMlflow
     result.summary = summary
     result.rss = rss
   } finally {
