@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -8,6 +8,7 @@ import { MlflowError } from '@cairn/core'
 import type { ArtifactProgressCallback } from './artifacts.js'
 import { checkArtifactPath, joinArtifactPaths } from './artifacts.js'
 import type { CairnClient } from './cairn-client.js'
+import { runLimited, walkFiles } from './node-files.js'
 
 /** Options shared by the file and folder transfers. */
 export interface ArtifactTransferOptions {
@@ -17,17 +18,6 @@ export interface ArtifactTransferOptions {
 }
 
 const DEFAULT_CONCURRENCY = 4
-
-async function runLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T
-      await work(item)
-    }
-  })
-  await Promise.all(workers)
-}
 
 function counting(onBytes: (bytes: number) => void): Transform {
   let bytes = 0
@@ -71,17 +61,6 @@ export async function logArtifact(
     },
   )
   onProgress?.({ path: target, bytes: info.size, totalBytes: info.size })
-}
-
-async function walkFiles(root: string, relative = ''): Promise<string[]> {
-  const entries = await readdir(path.join(root, relative), { withFileTypes: true })
-  const files: string[] = []
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const child = relative === '' ? entry.name : `${relative}/${entry.name}`
-    if (entry.isDirectory()) files.push(...(await walkFiles(root, child)))
-    else if (entry.isFile()) files.push(child)
-  }
-  return files
 }
 
 /**

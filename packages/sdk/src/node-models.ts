@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs'
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
@@ -13,6 +13,7 @@ import { checkArtifactPath, proxyPathOfRoot, RunArtifacts } from './artifacts.js
 import type { CairnClient } from './cairn-client.js'
 import { activeRun, flush, getTrackingUri } from './fluent.js'
 import type { HttpClient } from './http-client.js'
+import { runLimited, walkFiles } from './node-files.js'
 import { resolveSystemTags } from './node-runtime.js'
 
 /** What model to log: ONNX bytes (or the path of a `.onnx` file), or a JS module folder. */
@@ -81,40 +82,6 @@ const DEFAULT_CONCURRENCY = 4
 // @cairn/sdk/node (system metrics, artifacts) should not pay for.
 const loadModelsPackage = () => import('@cairn/models')
 const PROXY_PATH = '/api/2.0/mlflow-artifacts/artifacts'
-
-async function runLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0
-  let failed = false
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (!failed && next < items.length) {
-      try {
-        await work(items[next++] as T)
-      } catch (error) {
-        failed = true
-        throw error
-      }
-    }
-  })
-  // Settle only when no work is running, so a caller's cleanup after a failure cannot race a write.
-  const results = await Promise.allSettled(workers)
-  const rejected = results.find((result) => result.status === 'rejected')
-  if (rejected) throw rejected.reason
-}
-
-async function walkFiles(root: string, relative = ''): Promise<string[]> {
-  const entries = await readdir(path.join(root, relative), { withFileTypes: true })
-  const files: string[] = []
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const child = relative === '' ? entry.name : `${relative}/${entry.name}`
-    if (entry.isDirectory()) files.push(...(await walkFiles(root, child)))
-    else if (entry.isFile()) files.push(child)
-  }
-  return files
-}
 
 /** A storage location's local folder, for `file:` URIs and plain paths; undefined for remote ones. */
 function localPathOf(location: string): string | undefined {

@@ -1,6 +1,6 @@
-import { MlflowError } from '@cairn/core'
 import { describe, expect, it } from 'vitest'
 import type { ModelInput } from '../model.js'
+import { errorOf } from '../test-support/error-of.js'
 import { enforceParams, enforceSignature } from './enforce-signature.js'
 import type { ColSpec, ModelSignature, TensorSpec } from './signature.js'
 
@@ -11,16 +11,6 @@ const frame = (names: string[], rows: unknown[][]): ModelInput => ({
   columns: names,
   rows,
 })
-
-function errorOf(action: () => unknown): MlflowError {
-  try {
-    action()
-  } catch (error) {
-    if (error instanceof MlflowError) return error
-    throw error
-  }
-  throw new Error('expected an MlflowError')
-}
 
 const IRIS = columns(
   { type: 'double', name: 'x', required: true },

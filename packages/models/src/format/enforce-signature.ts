@@ -1,8 +1,8 @@
-import { MlflowError } from '@cairn/core'
+import { MlflowError, pythonTypeName } from '@cairn/core'
 import type { Cell, ModelInput, ModelParams } from '../model.js'
 import { checkFrameDensity } from './frame-limits.js'
 import { setOwnProperty } from './own-property.js'
-import { pythonRepr, pythonTupleRepr, pythonTypeName } from './python-repr.js'
+import { pythonRepr, pythonTupleRepr } from './python-repr.js'
 import {
   type ColSpec,
   type DataType,

@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { MlflowError } from '@cairn/core'
 import { afterAll, describe, expect, it } from 'vitest'
+import { errorOf } from '../test-support/error-of.js'
 import {
   formatUtcTimeCreated,
   type MlModel,
@@ -18,16 +18,6 @@ import {
 const fixture = (name: string) =>
   readFileSync(new URL(`./__fixtures__/${name}/MLmodel`, import.meta.url), 'utf8')
 const PYTHON = new URL('../../../../.venv/bin/python', import.meta.url).pathname
-
-function errorOf(action: () => unknown): MlflowError {
-  try {
-    action()
-  } catch (error) {
-    if (error instanceof MlflowError) return error
-    throw error
-  }
-  throw new Error('expected an MlflowError')
-}
 
 const directories: string[] = []
 afterAll(async () => {

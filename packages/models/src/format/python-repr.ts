@@ -24,17 +24,6 @@ export function pythonTupleRepr(values: readonly number[]): string {
   return `(${values.join(', ')})`
 }
 
-/** The Python type name of a JSON value, as `type(value).__name__` gives it. */
-export function pythonTypeName(value: unknown): string {
-  if (value === null || value === undefined) return 'NoneType'
-  if (typeof value === 'string') return 'str'
-  if (typeof value === 'boolean') return 'bool'
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float'
-  if (typeof value === 'bigint') return 'int'
-  if (Array.isArray(value)) return 'list'
-  return 'dict'
-}
-
 function pythonStringRepr(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'"
   let out = ''

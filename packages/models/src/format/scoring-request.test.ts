@@ -1,21 +1,11 @@
-import { MlflowError } from '@cairn/core'
 import { describe, expect, it } from 'vitest'
+import { errorOf } from '../test-support/error-of.js'
 import { describeUnsupportedContentType, parseScoringRequest, scoringFormatOf } from './scoring-request.js'
 import type { ModelSignature } from './signature.js'
 
 const json = (body: unknown) => parseScoringRequest({ format: 'json', body: JSON.stringify(body) })
 const csv = (body: string, signature?: ModelSignature) =>
   parseScoringRequest({ format: 'csv', body, signature })
-
-function errorOf(action: () => unknown): MlflowError {
-  try {
-    action()
-  } catch (error) {
-    if (error instanceof MlflowError) return error
-    throw error
-  }
-  throw new Error('expected an MlflowError')
-}
 
 describe('scoringFormatOf', () => {
   it('accepts JSON and CSV with at most a UTF-8 charset', () => {

@@ -1,7 +1,7 @@
-import { MlflowError } from '@cairn/core'
+import { MlflowError, pythonTypeName } from '@cairn/core'
 import type { Cell, ModelInput, ModelParams } from '../model.js'
 import { checkFrameDensity } from './frame-limits.js'
-import { pythonRepr, pythonTypeName } from './python-repr.js'
+import { pythonRepr } from './python-repr.js'
 import { isTensorSchema, type ModelSignature } from './signature.js'
 
 /** A body format the scoring server accepts. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { MlflowError } from '@cairn/core'
 import { describe, expect, it } from 'vitest'
+import { errorOf } from '../test-support/error-of.js'
 import { parseMlModel } from './mlmodel.js'
 import {
   type ModelSignature,
@@ -19,16 +19,6 @@ function signatureOf(fields: {
   params?: string
 }): ModelSignature | undefined {
   return parseSignature({ flavors: {}, signature: fields })
-}
-
-function errorOf(action: () => unknown): MlflowError {
-  try {
-    action()
-  } catch (error) {
-    if (error instanceof MlflowError) return error
-    throw error
-  }
-  throw new Error('expected an MlflowError')
 }
 
 describe('parseSignature', () => {

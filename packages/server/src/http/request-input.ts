@@ -1,7 +1,7 @@
 import type { MlflowError } from '@cairn/core'
-import { invalidParameter, parseExactJson } from '@cairn/core'
+import { invalidParameter, parseExactJson, pythonTypeName } from '@cairn/core'
 import { z } from 'zod'
-import { pythonFloatRepr, pythonTypeName } from '../services/python-format.js'
+import { pythonFloatRepr } from '../services/python-format.js'
 import { invalidValueMessage, missingValueMessage } from '../services/validation.js'
 
 const SEE_DOCS = ' See the API docs for more information about request parameters.'

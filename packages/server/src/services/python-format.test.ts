@@ -1,11 +1,10 @@
-import { pythonRepr } from '@cairn/core'
+import { pythonRepr, pythonTypeName } from '@cairn/core'
 import { describe, expect, it } from 'vitest'
 import {
   codePointLength,
   posixNormpath,
   pythonFloatRepr,
   pythonJsonDumps,
-  pythonTypeName,
   truncateCodePoints,
 } from './python-format.js'
 

@@ -11,6 +11,7 @@ import {
 } from '../../format/mlmodel.js'
 import { type ModelSignature, signatureToMlModelFields } from '../../format/signature.js'
 import type { ModelInput } from '../../model.js'
+import type { SaveModelOptions } from '../save-model-options.js'
 import { JS_FLAVOR_NAME, type JsFlavorConfig } from './js-flavor.js'
 
 /** The folder of the model directory holding the module and its dependencies. */
@@ -20,9 +21,7 @@ const LOCKFILES = ['package-lock.json', 'npm-shrinkwrap.json']
 const SKIPPED = new Set(['.git'])
 
 /** Options of {@link saveJsModel}. */
-export interface SaveJsModelOptions {
-  /** The model directory to create; it must not exist or be empty. */
-  readonly directory: string
+export interface SaveJsModelOptions extends SaveModelOptions {
   /** The folder holding the module, its package.json, package-lock.json and node_modules; copied whole. */
   readonly source: string
   /** The ES module exporting `predict`, relative to `source` (or an absolute path inside it). */
@@ -31,10 +30,6 @@ export interface SaveJsModelOptions {
   readonly signature?: ModelSignature
   /** A request example, saved as `input_example.json` and `serving_input_example.json`. */
   readonly inputExample?: ModelInput
-  /** Free-form metadata stored in MLmodel. */
-  readonly metadata?: Readonly<Record<string, unknown>>
-  /** Fields added to the MLmodel file as they are (e.g. `run_id`, `model_id`, `artifact_path`). */
-  readonly mlModelFields?: Readonly<Record<string, unknown>>
 }
 
 let cairnVersion: Promise<string> | undefined

@@ -11,6 +11,7 @@ import {
 } from '../../format/mlmodel.js'
 import { type ModelSignature, signatureToMlModelFields, type TensorSpec } from '../../format/signature.js'
 import type { ModelInput } from '../../model.js'
+import type { SaveModelOptions } from '../save-model-options.js'
 import { ONNX_FLAVOR_NAME } from './onnx-flavor.js'
 import { ONNX_ELEMENT_TYPES, type OnnxGraph, type OnnxValueInfo, readOnnxGraph } from './onnx-proto.js'
 
@@ -30,9 +31,7 @@ export const ONNX_PYTHON_ENVIRONMENT = {
 } as const
 
 /** Options of {@link saveOnnxModel}. */
-export interface SaveOnnxModelOptions {
-  /** The model directory to create; it must not exist or be empty. */
-  readonly directory: string
+export interface SaveOnnxModelOptions extends SaveModelOptions {
   /** A serialized ONNX `ModelProto` (the bytes of a `.onnx` file). */
   readonly model: Uint8Array
   /** The model's schema; by default derived from the ONNX graph's inputs and outputs (tensor specs). */
@@ -43,12 +42,8 @@ export interface SaveOnnxModelOptions {
    * example, anything else a `json_object`).
    */
   readonly inputExample?: unknown
-  /** Free-form metadata stored in MLmodel. */
-  readonly metadata?: Readonly<Record<string, unknown>>
   /** `onnx_session_options` of the flavour (`intra_op_num_threads`, `inter_op_num_threads`, `execution_mode`, ...). */
   readonly sessionOptions?: Readonly<Record<string, unknown>>
-  /** Fields added to the MLmodel file as they are (e.g. `run_id`, `model_id`, `artifact_path`). */
-  readonly mlModelFields?: Readonly<Record<string, unknown>>
 }
 
 const NUMPY_DTYPES: Readonly<Record<number, string>> = {
