@@ -4,18 +4,18 @@
 // predictions, as uid 10001, from an image of at most 200 MB. Everything lives in a throw-away vfs storage.
 // Skipped when buildah is missing, except under CI=true, where that fails.
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildProject } from '../../packages/sdk/src/test-support/build-project.js'
 import { buildImage, findExecutable, runBuildah } from '../../packages/serving/src/container/index.js'
+import { readIrisExpectations, writeIrisModel } from '../../packages/serving/src/test-support/onnx-models.js'
 import { freePort, REPO_ROOT } from './helpers/cairn-process.mjs'
 
 const CI = process.env.CI === 'true' || process.env.CI === '1'
 const BUILDAH = await findExecutable('buildah')
-const FIXTURES = path.join(REPO_ROOT, 'packages/models/src/flavors/onnx/__fixtures__')
 const MAX_IMAGE_BYTES = 200_000_000
 const ID = `${process.pid}-${Date.now().toString(36)}`
 const BASE_IMAGE = `localhost/cairn-test-node-base:${ID}`
@@ -66,31 +66,6 @@ async function newContainer(image: string): Promise<string> {
 function runIn(container: string, command: string[]): Promise<string> {
   return buildah(['run', '--isolation', 'chroot', '--network', 'host', container, '--', ...command]).then(
     (result) => result.stdout,
-  )
-}
-
-async function writeIrisModel(directory: string): Promise<void> {
-  await mkdir(directory, { recursive: true })
-  await copyFile(path.join(FIXTURES, 'iris-logreg.onnx'), path.join(directory, 'model.onnx'))
-  const inputs = JSON.stringify([{ type: 'tensor', 'tensor-spec': { dtype: 'float32', shape: [-1, 4] } }])
-  await writeFile(
-    path.join(directory, 'MLmodel'),
-    [
-      'flavors:',
-      '  onnx:',
-      '    data: model.onnx',
-      '    onnx_version: 1.23.2',
-      '  python_function:',
-      '    data: model.onnx',
-      '    loader_module: mlflow.onnx',
-      'mlflow_version: 3.17.2',
-      'model_uuid: 9a1f2d0e6a3b4a7d9e0f1a2b3c4d5e6f',
-      'signature:',
-      `  inputs: '${inputs}'`,
-      '  outputs: null',
-      "utc_time_created: '2026-11-27 08:00:00.000000'",
-      '',
-    ].join('\n'),
   )
 }
 
@@ -202,11 +177,7 @@ describe.skipIf(!BUILDAH && !CI)('model server image built with buildah', () => 
   })
 
   it('serves correct predictions from inside the image', async () => {
-    const expected = JSON.parse(await readFile(path.join(FIXTURES, 'expected.json'), 'utf8')).iris as {
-      rows: number[][]
-      labels: number[]
-      probabilities: number[][]
-    }
+    const expected = await readIrisExpectations()
     const container = await newContainer(IMAGE)
     const port = await freePort()
     // The image's own ENTRYPOINT and CMD, on a free port: chroot isolation shares the host's network.

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import {
   chmod,
-  copyFile,
   lstat,
   mkdir,
   mkdtemp,
@@ -19,44 +18,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MlflowError } from '@cairn/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildProject } from '../../../sdk/src/test-support/build-project.js'
+import { type IrisExpectations, readIrisExpectations, writeIrisModel } from '../test-support/onnx-models.js'
 import { buildImage } from './build-image.js'
 import { DEFAULT_BASE_IMAGE, IMAGE_SERVER_ENTRY, renderDockerfile } from './dockerfile.js'
 import { type BuildContext, generateDockerfile } from './generate-dockerfile.js'
 
 const REPO = fileURLToPath(new URL('../../../..', import.meta.url))
-const FIXTURES = path.join(REPO, 'packages/models/src/flavors/onnx/__fixtures__')
-
-interface IrisExpectations {
-  rows: number[][]
-  labels: number[]
-  probabilities: number[][]
-}
-
-/** scikit-learn's logistic regression on iris, converted with skl2onnx (no ZipMap), in an MLflow model folder. */
-async function writeIrisModel(directory: string): Promise<void> {
-  await mkdir(directory, { recursive: true })
-  await copyFile(path.join(FIXTURES, 'iris-logreg.onnx'), path.join(directory, 'model.onnx'))
-  const inputs = JSON.stringify([{ type: 'tensor', 'tensor-spec': { dtype: 'float32', shape: [-1, 4] } }])
-  await writeFile(
-    path.join(directory, 'MLmodel'),
-    [
-      'flavors:',
-      '  onnx:',
-      '    data: model.onnx',
-      '    onnx_version: 1.23.2',
-      '  python_function:',
-      '    data: model.onnx',
-      '    loader_module: mlflow.onnx',
-      'mlflow_version: 3.17.2',
-      'model_uuid: 6c1f2d0e6a3b4a7d9e0f1a2b3c4d5e6f',
-      'signature:',
-      `  inputs: '${inputs}'`,
-      '  outputs: null',
-      "utc_time_created: '2026-11-27 08:00:00.000000'",
-      '',
-    ].join('\n'),
-  )
-}
 
 async function filesUnder(directory: string): Promise<string[]> {
   const entries = await readdir(directory, { withFileTypes: true, recursive: true })
@@ -105,7 +72,7 @@ beforeAll(async () => {
   await writeIrisModel(modelDirectory)
   // mlflow.onnx writes external data readable by its owner only; the image's user must still read it.
   await chmod(path.join(modelDirectory, 'model.onnx'), 0o600)
-  expected = JSON.parse(await readFile(path.join(FIXTURES, 'expected.json'), 'utf8')).iris as IrisExpectations
+  expected = await readIrisExpectations()
 }, 180_000)
 
 afterAll(async () => {
