@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { CairnClient, logModel } from '@cairn/sdk/node'
+import { CairnClient } from '@cairn/sdk/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type CairnProcess,
@@ -10,7 +10,7 @@ import {
 } from '../../../tests/integration/helpers/cairn-process.mjs'
 import { buildProject } from '../../sdk/src/test-support/build-project.js'
 import { startScoringServer } from './scoring-server.js'
-import { writeSumModel } from './test-support/js-models.js'
+import { registerSumModelVersions } from './test-support/js-models.js'
 import { REPO } from './test-support/processes.js'
 
 let root: string
@@ -38,21 +38,6 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true })
 })
 
-/** Registers one version per entry (a sum model with that offset, or a model whose module cannot load). */
-async function registerVersions(name: string, versions: readonly (number | 'broken')[]): Promise<void> {
-  for (const [index, version] of versions.entries()) {
-    const dir = path.join(root, `${name}-${index}`)
-    await writeSumModel(dir, { offset: version === 'broken' ? 0 : version, signature: 'none' })
-    if (version === 'broken')
-      await writeFile(path.join(dir, 'js', 'model.mjs'), "throw new Error('broken')\n")
-    await logModel(client, {
-      name: 'model',
-      model: { flavor: 'js', source: path.join(dir, 'js'), entry: 'model.mjs' },
-      registeredModelName: name,
-    })
-  }
-}
-
 async function sumOf(url: string): Promise<number> {
   const response = await fetch(`${url}/invocations`, {
     method: 'POST',
@@ -69,7 +54,7 @@ const servingDownloads = async () =>
 describe('starting from the registry', () => {
   it('deletes the download when the port is taken', async () => {
     const name = `start-fails-${Date.now().toString(36)}`
-    await registerVersions(name, [0])
+    await registerSumModelVersions(client, { root, name, versions: [0] })
     const first = await startScoringServer({
       modelUri: `models:/${name}/1`,
       trackingUri: cairn.url,
@@ -96,7 +81,7 @@ describe('starting from the registry', () => {
 describe('re-resolving a registry alias', () => {
   it('ends on the latest version when the alias moves again while a refresh runs', async () => {
     const name = `swap-race-${Date.now().toString(36)}`
-    await registerVersions(name, [0, 100, 200])
+    await registerSumModelVersions(client, { root, name, versions: [0, 100, 200] })
     await client.registry.setRegisteredModelAlias(name, 'champion', '1')
     const server = await startScoringServer({
       modelUri: `models:/${name}@champion`,
@@ -121,7 +106,7 @@ describe('re-resolving a registry alias', () => {
 
   it('keeps serving the old version when the new one cannot load, and deletes its download', async () => {
     const name = `swap-broken-${Date.now().toString(36)}`
-    await registerVersions(name, [0, 'broken'])
+    await registerSumModelVersions(client, { root, name, versions: [0, 'broken'] })
     await client.registry.setRegisteredModelAlias(name, 'champion', '1')
     const server = await startScoringServer({
       modelUri: `models:/${name}@champion`,
@@ -144,7 +129,7 @@ describe('re-resolving a registry alias', () => {
 
   it('shuts down cleanly while a swap is under way, deleting every download', async () => {
     const name = `swap-shutdown-${Date.now().toString(36)}`
-    await registerVersions(name, [0, 100])
+    await registerSumModelVersions(client, { root, name, versions: [0, 100] })
     await client.registry.setRegisteredModelAlias(name, 'champion', '1')
     const server = await startScoringServer({
       modelUri: `models:/${name}@champion`,

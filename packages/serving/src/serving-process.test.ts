@@ -9,7 +9,7 @@ import {
   startCairn,
 } from '../../../tests/integration/helpers/cairn-process.mjs'
 import { buildProject } from '../../sdk/src/test-support/build-project.js'
-import { writeSumModel } from './test-support/js-models.js'
+import { registerSumModelVersions, writeSumModel } from './test-support/js-models.js'
 import { freePort, loadLoop, REPO, SERVING_BIN, spawnServing } from './test-support/processes.js'
 
 let root: string
@@ -135,14 +135,7 @@ describe('serving a registry alias', () => {
 
   it('swaps to the version the alias moves to on SIGHUP with zero failed requests', async () => {
     const name = `serving-swap-${Date.now().toString(36)}`
-    for (const offset of [0, 1000]) {
-      const dir = await writeSumModel(path.join(root, `${name}-${offset}`), { offset, signature: 'none' })
-      await logModel(client, {
-        name: 'model',
-        model: { flavor: 'js', source: path.join(dir, 'js'), entry: 'model.mjs' },
-        registeredModelName: name,
-      })
-    }
+    await registerSumModelVersions(client, { root, name, versions: [0, 1000] })
     await client.registry.setRegisteredModelAlias(name, 'champion', '1')
     const port = await freePort()
     const server = await spawnServing({

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { CairnClient, logModel } from '@cairn/sdk/node'
+import { CairnClient } from '@cairn/sdk/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type CairnProcess,
@@ -9,7 +9,7 @@ import {
   startCairn,
 } from '../../../../tests/integration/helpers/cairn-process.mjs'
 import { buildProject } from '../../../sdk/src/test-support/build-project.js'
-import { writeSumModel } from '../../../serving/src/test-support/js-models.js'
+import { registerSumModelVersions, writeSumModel } from '../../../serving/src/test-support/js-models.js'
 import { freePort, loadLoop, REPO, spawnServing } from '../../../serving/src/test-support/processes.js'
 
 // Runs `models serve` through addServeCommand as the `cairn models` command would, from the built CLI.
@@ -68,14 +68,7 @@ describe('cairn models serve', () => {
 
   it('follows models:/name@alias with --refresh-interval and zero failed requests', async () => {
     const name = `cli-serve-swap-${Date.now().toString(36)}`
-    for (const offset of [0, 500]) {
-      const dir = await writeSumModel(path.join(root, `${name}-${offset}`), { offset, signature: 'none' })
-      await logModel(client, {
-        name: 'model',
-        model: { flavor: 'js', source: path.join(dir, 'js'), entry: 'model.mjs' },
-        registeredModelName: name,
-      })
-    }
+    await registerSumModelVersions(client, { root, name, versions: [0, 500] })
     await client.registry.setRegisteredModelAlias(name, 'champion', '1')
     const port = await freePort()
     const server = await spawnServing({

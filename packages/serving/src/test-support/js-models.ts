@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { type CairnClient, logModel } from '@cairn/sdk/node'
 
 /**
  * A JS-flavour test model written by hand in the agreed layout (MLmodel `flavors.js`, the module under `js/`).
@@ -125,4 +126,25 @@ export async function writeCrashingModel(directory: string): Promise<string> {
   await writeSumModel(directory, { signature: 'none' })
   await writeFile(path.join(directory, 'js', 'model.mjs'), CRASHING_MODEL_SOURCE)
   return directory
+}
+
+/**
+ * Registers one version of `name` per entry through the SDK: a sum model with that offset, or a model whose module
+ * cannot load (`'broken'`). Model folders are written below `root`.
+ */
+export async function registerSumModelVersions(
+  client: CairnClient,
+  options: { root: string; name: string; versions: readonly (number | 'broken')[] },
+): Promise<void> {
+  for (const [index, version] of options.versions.entries()) {
+    const dir = path.join(options.root, `${options.name}-${index}`)
+    await writeSumModel(dir, { offset: version === 'broken' ? 0 : version, signature: 'none' })
+    if (version === 'broken')
+      await writeFile(path.join(dir, 'js', 'model.mjs'), "throw new Error('broken')\n")
+    await logModel(client, {
+      name: 'model',
+      model: { flavor: 'js', source: path.join(dir, 'js'), entry: 'model.mjs' },
+      registeredModelName: options.name,
+    })
+  }
 }
