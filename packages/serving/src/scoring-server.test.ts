@@ -329,6 +329,40 @@ describe('POST /invocations', () => {
     expect(status).toBe(413)
     await expectStillServing(server.url)
   })
+  it('answers 503 when slow uploads would hold more than four times --max-request-bytes, and frees it after', async () => {
+    // Each upload declares 4,000 bytes (under the 4,096 limit) and sends 3,500, then stalls: four fit in the
+    // 16,384-byte budget, the fifth does not.
+    const upload = () => {
+      const socket = net.connect(server.port, '127.0.0.1')
+      let received = ''
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString()
+      })
+      socket.on('error', () => {})
+      socket.write(
+        'POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n',
+      )
+      socket.write('x'.repeat(3_500))
+      return { socket, answer: () => received }
+    }
+    const stalled = [upload(), upload(), upload(), upload()]
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const fifth = upload()
+    const deadline = Date.now() + 5_000
+    while (!fifth.answer().includes('\r\n\r\n') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(fifth.answer()).toMatch(/^HTTP\/1\.1 503 /)
+    expect(fifth.answer()).toContain('"error_code":"TEMPORARILY_UNAVAILABLE"')
+    for (const { answer } of stalled) expect(answer()).toBe('')
+    for (const { socket } of [...stalled, fifth]) socket.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    // The budget is given back: five more stalled uploads of the same size would again be refused only at the fifth.
+    const again = [upload(), upload(), upload(), upload()]
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    for (const { answer } of again) expect(answer()).toBe('')
+    for (const { socket } of again) socket.destroy()
+    await expectStillServing(server.url)
+  })
 })
 
 describe('worker threads', () => {

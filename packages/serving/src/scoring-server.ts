@@ -190,6 +190,8 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
   const workers = options.workers ?? 0
   const requestTimeoutMs = options.requestTimeoutMs ?? requestTimeoutFromEnvironment()
   const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES
+  /** Bytes of request bodies held at once, over all requests: many slow large uploads cannot exhaust memory. */
+  const bodyBudget: BodyBudget = { used: 0, limit: BODY_BUDGET_FACTOR * maxRequestBytes }
   const batchOptions = {
     maxBatchRows: Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE),
     maxWaitMs: Math.max(0, options.maxBatchWaitMs ?? 0),
@@ -237,9 +239,11 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
     }
     const declared = Number(request.headers['content-length'])
     if (declared > maxRequestBytes) return tooLarge(response)
-    const body = await readBody(request, maxRequestBytes)
-    if (body === undefined) return tooLarge(response)
-    if (body === null) return 0
+    const read = await readBody(request, { limit: maxRequestBytes, budget: bodyBudget })
+    if (read === 'too-large') return tooLarge(response)
+    if (read === 'over-budget') return busy(response)
+    if (read === 'closed') return 0
+    const { body } = read
     const served = current
     served.inFlight++
     try {
@@ -258,8 +262,20 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
       send(response, 200, JSON.stringify({ predictions: predictionsToJson(output) }))
       return 200
     } finally {
+      bodyBudget.used -= body.length
       served.release()
     }
+  }
+
+  /** Answers 503 when the bodies held at once would pass the server's budget: the client may retry. */
+  function busy(response: http.ServerResponse): number {
+    response.shouldKeepAlive = false
+    const message =
+      `The server is holding ${bodyBudget.limit} bytes of request bodies already; retry later ` +
+      '(the budget is 4 x --max-request-bytes)'
+    metrics.errorAnswered('TEMPORARILY_UNAVAILABLE')
+    send(response, 503, errorBody('TEMPORARILY_UNAVAILABLE', message))
+    return 503
   }
 
   function tooLarge(response: http.ServerResponse): number {
@@ -483,24 +499,53 @@ export async function startScoringServer(options: ScoringServerOptions): Promise
   }
 }
 
-function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer | undefined | null> {
+/** Bytes of request bodies the server holds at once, and how many it may. */
+interface BodyBudget {
+  used: number
+  readonly limit: number
+}
+
+/** The body budget is this many times the largest request. */
+const BODY_BUDGET_FACTOR = 4
+
+/**
+ * Reads a request body of at most `limit` bytes, counting it against `budget` as it arrives (the caller gives it back
+ * when done with the body). Stops reading, and gives back what it took, when either would be passed.
+ */
+function readBody(
+  request: http.IncomingMessage,
+  options: { limit: number; budget: BodyBudget },
+): Promise<{ body: Buffer } | 'too-large' | 'over-budget' | 'closed'> {
+  const { limit, budget } = options
   return new Promise((resolve) => {
     const chunks: Buffer[] = []
     let size = 0
+    let settled = false
+    const stop = (outcome: 'too-large' | 'over-budget' | 'closed') => {
+      if (settled) return
+      settled = true
+      request.off('data', onData)
+      request.pause()
+      budget.used -= size
+      size = 0
+      resolve(outcome)
+    }
     const onData = (chunk: Buffer) => {
+      if (size + chunk.length > limit) return stop('too-large')
+      if (budget.used + chunk.length > budget.limit) return stop('over-budget')
       size += chunk.length
-      if (size > limit) {
-        request.off('data', onData)
-        request.pause()
-        resolve(undefined)
-        return
-      }
+      budget.used += chunk.length
       chunks.push(chunk)
     }
     request.on('data', onData)
-    request.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)))
-    request.once('close', () => resolve(null))
-    request.once('error', () => resolve(null))
+    request.once('end', () => {
+      if (settled) return
+      settled = true
+      request.off('data', onData)
+      resolve({ body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) })
+    })
+    request.once('close', () => stop('closed'))
+    request.once('error', () => stop('closed'))
   })
 }
 
