@@ -1,27 +1,17 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pythonHas, VENV_PYTHON } from '../../../../tests/integration/helpers/python.mjs'
 import { FAKE_EMBEDDING, fakeReply } from '../test-support/fake-provider.js'
 import { fakeModelConfig, type Harness, startHarness } from '../test-support/gateway-harness.js'
 
 const run = promisify(execFile)
 const here = dirname(fileURLToPath(import.meta.url))
-const PYTHON = resolve(here, '../../../../.venv/bin/python')
+const PYTHON = VENV_PYTHON
 const SCRIPTS = resolve(here, '../test-support/python')
 const IS_CI = process.env.CI === 'true' || process.env.CI === '1'
-
-async function pythonHas(module: string): Promise<boolean> {
-  if (!existsSync(PYTHON)) return false
-  try {
-    await run(PYTHON, ['-c', `import ${module}`], { timeout: 60_000 })
-    return true
-  } catch {
-    return false
-  }
-}
 
 const HAS_OPENAI = await pythonHas('openai')
 const HAS_MLFLOW = await pythonHas('mlflow.deployments')

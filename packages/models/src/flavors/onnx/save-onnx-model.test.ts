@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
+import { pythonHas, VENV_PYTHON } from '../../../../../tests/integration/helpers/python.mjs'
 import { readMlModel } from '../../format/mlmodel.js'
 import { parseSignature } from '../../format/signature.js'
 import { onnxFlavor } from './onnx-flavor.js'
@@ -14,18 +15,8 @@ import { saveOnnxModel } from './save-onnx-model.js'
 const run = promisify(execFile)
 const here = dirname(fileURLToPath(import.meta.url))
 const FIXTURES = join(here, '__fixtures__')
-const PYTHON = resolve(here, '../../../../../.venv/bin/python')
+const PYTHON = VENV_PYTHON
 const IS_CI = process.env.CI === 'true' || process.env.CI === '1'
-
-async function pythonHas(module: string): Promise<boolean> {
-  if (!existsSync(PYTHON)) return false
-  try {
-    await run(PYTHON, ['-c', `import ${module}`], { timeout: 60_000 })
-    return true
-  } catch {
-    return false
-  }
-}
 
 const HAS_MLFLOW_ONNX = await pythonHas('mlflow.onnx, onnxruntime')
 
