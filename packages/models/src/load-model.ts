@@ -45,6 +45,7 @@ export async function loadModelFromDirectory(directory: string): Promise<LoadedM
     metadata: loaded.metadata,
     flavor: loaded.flavor,
     rowBatchable: loaded.rowBatchable,
+    ...(loaded.tensorRowBatchable === undefined ? {} : { tensorRowBatchable: loaded.tensorRowBatchable }),
     async predict(input: ModelInput, params?: ModelParams) {
       const checked = enforceSignature(input, signature)
       const checkedParams = enforceParams(params, signature)

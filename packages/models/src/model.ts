@@ -52,6 +52,11 @@ export interface LoadedModel {
    * micro-batches concurrent dataframe requests with the same columns into one `predict`.
    */
   readonly rowBatchable: boolean
+  /**
+   * True when, besides dataframes, a `tensor` input given as a nested list whose first axis is rows can be
+   * concatenated the same way (tensors with the same inner shape, answers split back by rows). Absent means false.
+   */
+  readonly tensorRowBatchable?: boolean
   /** Predicts. The input is already checked against the signature. Throws `MlflowError` for bad input. */
   predict(input: ModelInput, params?: ModelParams): Promise<ModelOutput>
   /** Frees native resources (ONNX sessions). */

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ArtifactProgress } from './artifacts.js'
 import { checkArtifactPath, proxyPathOfRoot } from './artifacts.js'
 import { CairnClient } from './cairn-client.js'
-import { downloadArtifacts, logArtifact, logArtifacts } from './node-artifacts.js'
+import {
+  downloadArtifacts,
+  logArtifact,
+  logArtifacts,
+  prepareDownloadTarget,
+  writeResponseAtomically,
+} from './node-artifacts.js'
 import { startLoopbackServer } from './test-support/loopback-server.js'
 import { Tracker } from './tracker.js'
 
@@ -159,6 +165,31 @@ describe('@cairn/sdk/node artifact transfers', () => {
     await expect(
       downloadArtifacts(client, runId, { artifactPath: 'missing.txt', destination: target }),
     ).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' })
+  })
+
+  it('writes a download only whole, inside the destination, and leaves nothing behind when it fails', async () => {
+    const target = await mkdtemp(path.join(directory, 'atomic-'))
+    await expect(prepareDownloadTarget(target, './')).rejects.toMatchObject({
+      code: 'INVALID_PARAMETER_VALUE',
+    })
+    await expect(prepareDownloadTarget(target, '../out.txt')).rejects.toMatchObject({
+      code: 'INVALID_PARAMETER_VALUE',
+    })
+    const local = await prepareDownloadTarget(target, 'a/b/c.txt')
+    expect(local).toBe(path.join(target, 'a', 'b', 'c.txt'))
+    const seen: number[] = []
+    await writeResponseAtomically(new Response('hello'), local, (bytes) => seen.push(bytes))
+    expect(await readFile(local, 'utf8')).toBe('hello')
+    expect(seen.at(-1)).toBe(5)
+    const failing = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('partial'))
+        controller.error(new Error('connection reset'))
+      },
+    })
+    const broken = path.join(target, 'a', 'b', 'broken.txt')
+    await expect(writeResponseAtomically(new Response(failing), broken)).rejects.toThrow('connection reset')
+    expect((await readdir(path.join(target, 'a', 'b'))).sort()).toEqual(['c.txt'])
   })
 
   it('CVE-2024-0520 pattern: never writes outside the destination when a server lists hostile paths', async () => {

@@ -5,7 +5,7 @@ import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeWebStream } from 'node:stream/web'
 import { MlflowError } from '@cairn/core'
-import type { ArtifactProgressCallback } from './artifacts.js'
+import type { ArtifactProgressCallback, RunArtifacts } from './artifacts.js'
 import { checkArtifactPath, joinArtifactPaths } from './artifacts.js'
 import type { CairnClient } from './cairn-client.js'
 import { runLimited, walkFiles } from './node-files.js'
@@ -43,6 +43,19 @@ export async function logArtifact(
   localFile: string,
   options: { artifactPath?: string; onProgress?: ArtifactProgressCallback } = {},
 ): Promise<void> {
+  await uploadArtifactFile(client.artifacts, runId, localFile, options)
+}
+
+/**
+ * {@link logArtifact} through any {@link RunArtifacts}: `runId` is whatever names the root for it (a run id, or a
+ * storage location for one that answers locations as they are).
+ */
+async function uploadArtifactFile(
+  artifacts: RunArtifacts,
+  runId: string,
+  localFile: string,
+  options: { artifactPath?: string; onProgress?: ArtifactProgressCallback },
+): Promise<void> {
   const info = await stat(localFile)
   if (!info.isFile()) throw new MlflowError('INVALID_PARAMETER_VALUE', `'${localFile}' is not a file`)
   const target = joinArtifactPaths(options.artifactPath, path.basename(localFile))
@@ -52,14 +65,9 @@ export async function logArtifact(
     ? source.pipe(counting((bytes) => onProgress({ path: target, bytes, totalBytes: info.size })))
     : source
   source.on('error', (error) => counted.destroy(error))
-  await client.artifacts.uploadArtifact(
-    runId,
-    target,
-    Readable.toWeb(counted) as ReadableStream<Uint8Array>,
-    {
-      size: info.size,
-    },
-  )
+  await artifacts.uploadArtifact(runId, target, Readable.toWeb(counted) as ReadableStream<Uint8Array>, {
+    size: info.size,
+  })
   onProgress?.({ path: target, bytes: info.size, totalBytes: info.size })
 }
 
@@ -73,11 +81,24 @@ export async function logArtifacts(
   localDirectory: string,
   options: ArtifactTransferOptions & { artifactPath?: string } = {},
 ): Promise<void> {
+  await uploadArtifactFolder(client.artifacts, runId, localDirectory, options)
+}
+
+/**
+ * {@link logArtifacts} through any {@link RunArtifacts}: `runId` is whatever names the root for it (a run id, or a
+ * storage location for one that answers locations as they are, as the logged-model uploads use).
+ */
+export async function uploadArtifactFolder(
+  artifacts: RunArtifacts,
+  runId: string,
+  localDirectory: string,
+  options: ArtifactTransferOptions & { artifactPath?: string } = {},
+): Promise<void> {
   const files = await walkFiles(localDirectory)
   let filesDone = 0
   await runLimited(files, options.concurrency ?? DEFAULT_CONCURRENCY, async (relative) => {
     const directory = path.posix.dirname(relative)
-    await logArtifact(client, runId, path.join(localDirectory, relative), {
+    await uploadArtifactFile(artifacts, runId, path.join(localDirectory, ...relative.split('/')), {
       artifactPath: joinArtifactPaths(options.artifactPath, directory === '.' ? undefined : directory),
       onProgress: options.onProgress
         ? (progress) => options.onProgress?.({ ...progress, filesDone, filesTotal: files.length })
@@ -86,6 +107,44 @@ export async function logArtifacts(
     filesDone++
     options.onProgress?.({ path: relative, bytes: 0, filesDone, filesTotal: files.length })
   })
+}
+
+/**
+ * Where the artifact `artifactPath` goes below `destination` (an absolute folder), its parent folder created.
+ * Refuses a path that would leave `destination` or name it itself.
+ */
+export async function prepareDownloadTarget(destination: string, artifactPath: string): Promise<string> {
+  const local = path.resolve(destination, ...checkArtifactPath(artifactPath).split('/'))
+  if (!local.startsWith(`${destination}${path.sep}`)) {
+    throw new MlflowError('INVALID_PARAMETER_VALUE', `Artifact path '${artifactPath}' leaves the destination`)
+  }
+  await mkdir(path.dirname(local), { recursive: true })
+  return local
+}
+
+/**
+ * Streams a download's body to `local` through a temporary file beside it, renamed into place once complete (so the
+ * file appears only whole) and removed when anything fails. `onBytes` sees the bytes written so far.
+ */
+export async function writeResponseAtomically(
+  response: Response,
+  local: string,
+  onBytes?: (bytes: number) => void,
+): Promise<void> {
+  const temporary = `${local}.cairn-download-${process.pid}-${Math.random().toString(36).slice(2)}`
+  try {
+    const body = response.body
+      ? Readable.fromWeb(response.body as unknown as NodeWebStream<Uint8Array>)
+      : Readable.from([])
+    const stages = onBytes
+      ? [body, counting(onBytes), createWriteStream(temporary)]
+      : [body, createWriteStream(temporary)]
+    await pipeline(stages as [Readable, ...NodeJS.WritableStream[]])
+    await rename(temporary, local)
+  } catch (error) {
+    await rm(temporary, { force: true })
+    throw error
+  }
 }
 
 async function listRecursively(
@@ -130,39 +189,16 @@ export async function downloadArtifacts(
   let filesDone = 0
   await runLimited(files, options.concurrency ?? DEFAULT_CONCURRENCY, async (file) => {
     const relative = checkArtifactPath(file.path)
-    const local = path.resolve(destination, relative)
-    if (!local.startsWith(`${destination}${path.sep}`)) {
-      throw new MlflowError('INVALID_PARAMETER_VALUE', `Artifact path '${file.path}' leaves the destination`)
-    }
-    await mkdir(path.dirname(local), { recursive: true })
+    const local = await prepareDownloadTarget(destination, file.path)
     const response = await client.artifacts.downloadArtifact(runId, relative)
-    const temporary = `${local}.cairn-download-${process.pid}-${Math.random().toString(36).slice(2)}`
-    try {
-      const body = response.body
-        ? Readable.fromWeb(response.body as unknown as NodeWebStream<Uint8Array>)
-        : Readable.from([])
-      const onProgress = options.onProgress
-      const stages = onProgress
-        ? [
-            body,
-            counting((bytes) =>
-              onProgress({
-                path: relative,
-                bytes,
-                totalBytes: file.size,
-                filesDone,
-                filesTotal: files.length,
-              }),
-            ),
-            createWriteStream(temporary),
-          ]
-        : [body, createWriteStream(temporary)]
-      await pipeline(stages as [Readable, ...NodeJS.WritableStream[]])
-      await rename(temporary, local)
-    } catch (error) {
-      await rm(temporary, { force: true })
-      throw error
-    }
+    const onProgress = options.onProgress
+    await writeResponseAtomically(
+      response,
+      local,
+      onProgress &&
+        ((bytes) =>
+          onProgress({ path: relative, bytes, totalBytes: file.size, filesDone, filesTotal: files.length })),
+    )
     filesDone++
     options.onProgress?.({
       path: relative,

@@ -209,6 +209,7 @@ for (const kind of STORE_KINDS as readonly StoreKind[]) {
       expect(Object.keys(logged.mlModel.flavors).sort()).toEqual(['onnx', 'python_function'])
       await client.registry.setRegisteredModelAlias(name, 'prod', logged.modelVersion!.version)
       const directory = await downloadModel(client, `models:/${name}@prod`)
+      expect(await readMlModel(directory)).toEqual(logged.mlModel)
       expect(JSON.parse(await readFile(path.join(directory, 'serving_input_example.json'), 'utf8'))).toEqual({
         inputs: expected.diabetes.rows.slice(0, 2),
       })
@@ -234,6 +235,8 @@ for (const kind of STORE_KINDS as readonly StoreKind[]) {
       const directory = await downloadModel(client, logged.modelUri, destination)
       expect(directory).toBe(destination)
       expect((await readMlModel(directory)).flavors.js?.entry).toBe('js/model.mjs')
+      expect(await readMlModel(directory)).toEqual(logged.mlModel)
+      expect(logged.mlModel).toMatchObject({ run_id: run.info.runId, model_uuid: logged.modelId })
       expect(
         await readFile(path.join(directory, 'js', 'node_modules', 'tiny-scale', 'index.js'), 'utf8'),
       ).toContain('x * 10')

@@ -1,10 +1,6 @@
-import { createReadStream, createWriteStream } from 'node:fs'
-import { cp, mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import type { ReadableStream as NodeWebStream } from 'node:stream/web'
 import { fileURLToPath } from 'node:url'
 import type { LoggedModel, Metric, ModelVersion } from '@cairn/core'
 import { MlflowError } from '@cairn/core'
@@ -13,7 +9,8 @@ import { checkArtifactPath, proxyPathOfRoot, RunArtifacts } from './artifacts.js
 import type { CairnClient } from './cairn-client.js'
 import { activeRun, flush, getTrackingUri } from './fluent.js'
 import type { HttpClient } from './http-client.js'
-import { runLimited, walkFiles } from './node-files.js'
+import { prepareDownloadTarget, uploadArtifactFolder, writeResponseAtomically } from './node-artifacts.js'
+import { runLimited } from './node-files.js'
 import { resolveSystemTags } from './node-runtime.js'
 
 /** What model to log: ONNX bytes (or the path of a `.onnx` file), or a JS module folder. */
@@ -121,13 +118,7 @@ class ProxiedLocation {
   }
 
   async upload(localDirectory: string, concurrency: number): Promise<void> {
-    const files = await walkFiles(localDirectory)
-    await runLimited(files, concurrency, async (relative) => {
-      const file = path.join(localDirectory, ...relative.split('/'))
-      const { size } = await stat(file)
-      const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>
-      await this.#files.uploadArtifact(this.#location, relative, body, { size })
-    })
+    await uploadArtifactFolder(this.#files, this.#location, localDirectory, { concurrency })
   }
 
   async #list(relative: string): Promise<Array<{ path: string; isDir: boolean }>> {
@@ -161,23 +152,8 @@ class ProxiedLocation {
     const files = await this.#listRecursively('')
     if (files.length === 0) return false
     await runLimited(files, concurrency, async (relative) => {
-      const local = path.resolve(destination, ...checkArtifactPath(relative).split('/'))
-      if (!local.startsWith(`${destination}${path.sep}`)) {
-        throw new MlflowError('INVALID_PARAMETER_VALUE', `Artifact path '${relative}' leaves the destination`)
-      }
-      await mkdir(path.dirname(local), { recursive: true })
-      const response = await this.#files.downloadArtifact(this.#location, relative)
-      const temporary = `${local}.cairn-download-${process.pid}-${Math.random().toString(36).slice(2)}`
-      try {
-        const body = response.body
-          ? Readable.fromWeb(response.body as unknown as NodeWebStream<Uint8Array>)
-          : Readable.from([])
-        await pipeline(body, createWriteStream(temporary))
-        await rename(temporary, local)
-      } catch (error) {
-        await rm(temporary, { force: true })
-        throw error
-      }
+      const local = await prepareDownloadTarget(destination, relative)
+      await writeResponseAtomically(await this.#files.downloadArtifact(this.#location, relative), local)
     })
     return true
   }
@@ -233,9 +209,15 @@ async function linkRunMetrics(
   }
 }
 
-async function saveModel(directory: string, options: LogModelOptions): Promise<void> {
+/** Writes the model folder; `mlModelFields` go into its MLmodel last (over the generated `model_uuid`). */
+async function saveModel(
+  directory: string,
+  options: LogModelOptions,
+  mlModelFields: Record<string, unknown>,
+): Promise<MlModel> {
   const common = {
     directory,
+    mlModelFields,
     ...(options.signature && { signature: options.signature }),
     ...(options.inputExample !== undefined && { inputExample: options.inputExample }),
     ...(options.metadata && { metadata: options.metadata }),
@@ -245,12 +227,10 @@ async function saveModel(directory: string, options: LogModelOptions): Promise<v
   switch (spec.flavor) {
     case 'onnx': {
       const bytes = typeof spec.onnx === 'string' ? new Uint8Array(await readFile(spec.onnx)) : spec.onnx
-      await saveOnnxModel({ ...common, model: bytes })
-      return
+      return saveOnnxModel({ ...common, model: bytes })
     }
     case 'js':
-      await saveJsModel({ ...common, source: spec.source, entry: spec.entry })
-      return
+      return saveJsModel({ ...common, source: spec.source, entry: spec.entry })
   }
 }
 
@@ -299,17 +279,12 @@ export async function logModel(client: CairnClient, options: LogModelOptions): P
       await linkRunMetrics(client, runId, modelId, step)
     }
     const local = path.join(workspace, 'model')
-    await saveModel(local, options)
-    const { readMlModel, writeMlModel } = await loadModelsPackage()
-    const saved = await readMlModel(local)
-    mlModel = {
-      ...saved,
+    mlModel = await saveModel(local, options, {
       artifact_path: created.artifactUri,
       ...(runId !== undefined && { run_id: runId }),
       model_id: modelId,
       model_uuid: modelId,
-    }
-    await writeMlModel(local, mlModel)
+    })
     await uploadDirectory(client, local, created.artifactUri)
     loggedModel = await client.registry.finalizeLoggedModel(modelId, 'LOGGED_MODEL_READY')
   } catch (error) {
@@ -468,6 +443,7 @@ export async function loadModel(
     metadata: model.metadata,
     flavor: model.flavor,
     rowBatchable: model.rowBatchable,
+    ...(model.tensorRowBatchable === undefined ? {} : { tensorRowBatchable: model.tensorRowBatchable }),
     predict: (input, params) => model.predict(input, params),
     async close() {
       try {

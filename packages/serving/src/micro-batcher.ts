@@ -46,13 +46,13 @@ function innerShape(value: readonly unknown[]): string {
 
 /**
  * The batch a request may join (requests with the same key can be concatenated by rows) and its row count;
- * `undefined` when it cannot be batched. Tensors given as nested lists batch along their first axis for ONNX models,
- * whose row-batchability the flavour checks on the graph.
+ * `undefined` when it cannot be batched. Tensors given as nested lists batch along their first axis when the model
+ * says so (`tensorRowBatchable`).
  */
-function batchKeyOf(input: ModelInput, flavor: string): { key: string; rows: number } | undefined {
+function batchKeyOf(input: ModelInput, tensors: boolean): { key: string; rows: number } | undefined {
   if (input.kind === 'dataframe')
     return { key: `d\u0000${input.columns.join('\u0000')}`, rows: input.rows.length }
-  if (input.kind === 'tensor' && flavor === 'onnx' && Array.isArray(input.value) && input.value.length > 0) {
+  if (input.kind === 'tensor' && tensors && Array.isArray(input.value) && input.value.length > 0) {
     return { key: `t\u0000${innerShape(input.value)}`, rows: input.value.length }
   }
   return undefined
@@ -78,10 +78,9 @@ interface Queue {
 }
 
 /**
- * Merges concurrent dataframe requests with the same columns (and, for ONNX, tensors of the same inner shape) into
- * one `predict` when the model is row-batchable,
- * then splits the answer back by rows. A batch that fails is predicted again request by request, so one bad
- * request only fails itself.
+ * Merges concurrent dataframe requests with the same columns (and, when the model is `tensorRowBatchable`, tensors
+ * of the same inner shape) into one `predict` when the model is row-batchable, then splits the answer back by rows.
+ * A batch that fails is predicted again request by request, so one bad request only fails itself.
  */
 export class MicroBatcher {
   /** The batch each key's requests join now (it may also be waiting in `#ready` for a free slot). */
@@ -95,7 +94,7 @@ export class MicroBatcher {
     const { model, maxBatchRows } = this.options
     const batch =
       model.rowBatchable && maxBatchRows > 1 && (params === undefined || Object.keys(params).length === 0)
-        ? batchKeyOf(input, model.flavor)
+        ? batchKeyOf(input, model.tensorRowBatchable === true)
         : undefined
     if (!batch || batch.rows >= maxBatchRows) return this.#predictAlone(input, params)
     return new Promise((resolve, reject) =>

@@ -50,6 +50,17 @@ export class ModelSource {
     this.uri = options.modelDir ? path.resolve(options.modelDir) : (options.modelUri ?? '')
   }
 
+  /**
+   * The local folder a model URI names: a `file:` URI's path, or any text without a scheme (other than a logged
+   * model id, `m-…`) as a path; undefined for what the tracking server resolves (`models:/…`, `runs:/…`, `m-…`,
+   * other schemes). `cairn models generate-dockerfile` decides with it too, so it copies what serving reads from disk.
+   */
+  static localDirectoryOf(uri: string): string | undefined {
+    if (/^file:/i.test(uri)) return fileURLToPath(uri)
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(uri) && !/^m-[0-9a-f]+$/i.test(uri)) return path.resolve(uri)
+    return undefined
+  }
+
   get #registryClient(): CairnClient {
     this.#client ??= new CairnClient({ trackingUri: this.#options.trackingUri })
     return this.#client
@@ -68,10 +79,7 @@ export class ModelSource {
 
   #localDirectory(): string | undefined {
     if (this.#options.modelDir) return path.resolve(this.#options.modelDir)
-    if (/^file:/i.test(this.uri)) return fileURLToPath(this.uri)
-    if (!/^[a-z][a-z0-9+.-]*:/i.test(this.uri) && !/^m-[0-9a-f]+$/i.test(this.uri))
-      return path.resolve(this.uri)
-    return undefined
+    return ModelSource.localDirectoryOf(this.uri)
   }
 
   /** The registry version the URI names now (`undefined` for sources that are not registry versions). */

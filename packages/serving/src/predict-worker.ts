@@ -19,7 +19,12 @@ function reply(message: WorkerReply): void {
 let model: LoadedModel
 try {
   model = await loadModelFromDirectory((workerData as { directory: string }).directory)
-  reply({ type: 'ready', flavor: model.flavor, rowBatchable: model.rowBatchable })
+  reply({
+    type: 'ready',
+    flavor: model.flavor,
+    rowBatchable: model.rowBatchable,
+    tensorRowBatchable: model.tensorRowBatchable === true,
+  })
 } catch (error) {
   reply({ type: 'failed', error: describeError(error) })
   port.close()

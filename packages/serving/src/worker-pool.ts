@@ -19,6 +19,9 @@ function workerScript(): URL {
   return new URL('../dist/predict-worker.js', import.meta.url)
 }
 
+/** What a worker reports once its model is loaded. */
+type ModelTraits = Omit<Extract<WorkerReply, { type: 'ready' }>, 'type'>
+
 const RETRY_FIRST_DELAY_MS = 500
 const RETRY_MAX_DELAY_MS = 30_000
 
@@ -30,7 +33,7 @@ interface Call {
 class PredictWorker {
   readonly calls = new Map<number, Call>()
   readonly worker: Worker
-  readonly ready: Promise<{ flavor: string; rowBatchable: boolean }>
+  readonly ready: Promise<ModelTraits>
   loaded = false
   exited = false
 
@@ -135,7 +138,7 @@ export async function loadModelInWorkers(options: WorkerModelOptions): Promise<L
     restarts.add(timer)
   }
   for (let index = 0; index < options.workers; index++) pool.push(new PredictWorker(options, onExit))
-  let first: { flavor: string; rowBatchable: boolean }
+  let first: ModelTraits
   try {
     ;[first] = (await Promise.all(pool.map((worker) => worker.ready))) as [typeof first]
   } catch (error) {
@@ -147,6 +150,7 @@ export async function loadModelInWorkers(options: WorkerModelOptions): Promise<L
     metadata: options.metadata,
     flavor: first.flavor,
     rowBatchable: first.rowBatchable,
+    tensorRowBatchable: first.tensorRowBatchable,
     predict(input: ModelInput, params?: ModelParams): Promise<ModelOutput> {
       let chosen: PredictWorker | undefined
       // Loaded workers first; a replacement still loading queues calls only when no loaded worker is left.

@@ -18,7 +18,12 @@ export type WorkerRequest =
 
 /** Worker → main thread. */
 export type WorkerReply =
-  | { readonly type: 'ready'; readonly flavor: string; readonly rowBatchable: boolean }
+  | {
+      readonly type: 'ready'
+      readonly flavor: string
+      readonly rowBatchable: boolean
+      readonly tensorRowBatchable: boolean
+    }
   | { readonly type: 'failed'; readonly error: WorkerError }
   | { readonly type: 'output'; readonly id: number; readonly output: ModelOutput }
   | { readonly type: 'error'; readonly id: number; readonly error: WorkerError }

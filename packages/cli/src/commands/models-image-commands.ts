@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs'
+import { MlflowError } from '@cairn/core'
 import { CairnClient } from '@cairn/sdk'
 import {
   type BuildContext,
@@ -8,6 +9,7 @@ import {
   type GenerateDockerfileOptions,
   generateDockerfile,
   type ImageArch,
+  ModelSource,
 } from '@cairn/serving'
 import { type Command, Option } from 'commander'
 import { parseInteger, trackingUriOption } from '../options.js'
@@ -29,7 +31,10 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1_000_000).toFixed(1)} MB`
 }
 
-/** A `-m` that names an existing local folder is copied; anything else is a URI the SDK downloads. */
+/**
+ * A `-m` that `cairn models serve` would read from disk (a path or a `file:` URI, see
+ * {@link ModelSource.localDirectoryOf}) is copied; anything else is a URI the SDK downloads.
+ */
 function modelSource(options: ImageCommandOptions): Omit<GenerateDockerfileOptions, 'directory'> {
   const common = {
     baseImage: options.baseImage,
@@ -38,10 +43,12 @@ function modelSource(options: ImageCommandOptions): Omit<GenerateDockerfileOptio
     nodeCommand: options.nodeCommand,
   }
   const uri = options.modelUri
-  const isLocalFolder = !/^[a-z][a-z0-9+.-]*:/i.test(uri) && existsSync(uri) && statSync(uri).isDirectory()
-  return isLocalFolder
-    ? { ...common, modelDirectory: uri }
-    : { ...common, modelUri: uri, client: new CairnClient({ trackingUri: options.trackingUri }) }
+  const directory = ModelSource.localDirectoryOf(uri)
+  if (directory === undefined)
+    return { ...common, modelUri: uri, client: new CairnClient({ trackingUri: options.trackingUri }) }
+  if (!(existsSync(directory) && statSync(directory).isDirectory()))
+    throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Model directory '${directory}' does not exist`)
+  return { ...common, modelDirectory: directory }
 }
 
 function describeContext(context: BuildContext): string {

@@ -6,5 +6,5 @@ export {
   MAX_SEARCH_FILTER_LENGTH,
   parseSearchFilter,
 } from './parse-search-filter.js'
-export { pythonRepr } from './python-literals.js'
+export { pythonRepr, pythonSet } from './python-literals.js'
 export type { SearchTarget } from './search-target.js'

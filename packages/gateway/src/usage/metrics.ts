@@ -1,3 +1,10 @@
+import {
+  escapePrometheusLabel,
+  PrometheusHistogram,
+  prometheusFamilyHeader,
+  prometheusSample,
+} from '@cairn/core'
+
 const BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
 /** Prometheus counters and latency histograms of the gateway, rendered in the text exposition format. */
@@ -6,32 +13,29 @@ export class GatewayMetrics {
   readonly #tokens = new Map<string, number>()
   readonly #cost = new Map<string, number>()
   readonly #upstreamFailures = new Map<string, number>()
-  readonly #latency = new Map<string, { buckets: number[]; sum: number; count: number }>()
+  readonly #latency = new Map<string, PrometheusHistogram>()
 
   recordCall(
     labels: { endpoint: string; provider: string; status: number },
     call: { inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number },
   ): void {
-    const base = `endpoint="${escapeLabel(labels.endpoint)}",provider="${escapeLabel(labels.provider)}"`
+    const base = `endpoint="${escapePrometheusLabel(labels.endpoint)}",provider="${escapePrometheusLabel(labels.provider)}"`
     increment(this.#requests, `${base},status="${labels.status}"`, 1)
     if (call.inputTokens) increment(this.#tokens, `${base},direction="input"`, call.inputTokens)
     if (call.outputTokens) increment(this.#tokens, `${base},direction="output"`, call.outputTokens)
     if (call.costUsd) increment(this.#cost, base, call.costUsd)
     let histogram = this.#latency.get(base)
     if (!histogram) {
-      histogram = { buckets: BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 }
+      histogram = new PrometheusHistogram(BUCKETS_SECONDS)
       this.#latency.set(base, histogram)
     }
-    const seconds = call.latencyMs / 1000
-    for (const [index, bound] of BUCKETS_SECONDS.entries()) if (seconds <= bound) histogram.buckets[index]!++
-    histogram.sum += seconds
-    histogram.count++
+    histogram.observe(call.latencyMs / 1000)
   }
 
   recordUpstreamFailure(labels: { endpoint: string; provider: string; failure: string }): void {
     increment(
       this.#upstreamFailures,
-      `endpoint="${escapeLabel(labels.endpoint)}",provider="${escapeLabel(labels.provider)}",failure="${labels.failure}"`,
+      `endpoint="${escapePrometheusLabel(labels.endpoint)}",provider="${escapePrometheusLabel(labels.provider)}",failure="${labels.failure}"`,
       1,
     )
   }
@@ -39,8 +43,8 @@ export class GatewayMetrics {
   render(circuits: { target: string; open: boolean }[]): string {
     const lines: string[] = []
     const counter = (name: string, help: string, values: Map<string, number>) => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`)
-      for (const [labels, value] of values) lines.push(`${name}{${labels}} ${value}`)
+      lines.push(...prometheusFamilyHeader(name, 'counter', help))
+      for (const [labels, value] of values) lines.push(prometheusSample(name, labels, value))
     }
     counter(
       'cairn_gateway_requests_total',
@@ -55,25 +59,24 @@ export class GatewayMetrics {
       this.#upstreamFailures,
     )
     lines.push(
-      '# HELP cairn_gateway_request_duration_seconds Latency of calls.',
-      '# TYPE cairn_gateway_request_duration_seconds histogram',
+      ...prometheusFamilyHeader('cairn_gateway_request_duration_seconds', 'histogram', 'Latency of calls.'),
     )
-    for (const [labels, histogram] of this.#latency) {
-      for (const [index, bound] of BUCKETS_SECONDS.entries())
-        lines.push(
-          `cairn_gateway_request_duration_seconds_bucket{${labels},le="${bound}"} ${histogram.buckets[index]}`,
-        )
-      lines.push(`cairn_gateway_request_duration_seconds_bucket{${labels},le="+Inf"} ${histogram.count}`)
-      lines.push(`cairn_gateway_request_duration_seconds_sum{${labels}} ${histogram.sum}`)
-      lines.push(`cairn_gateway_request_duration_seconds_count{${labels}} ${histogram.count}`)
-    }
+    for (const [labels, histogram] of this.#latency)
+      lines.push(...histogram.render('cairn_gateway_request_duration_seconds', labels))
     lines.push(
-      '# HELP cairn_gateway_circuit_open Whether a provider target is refused by its circuit breaker.',
-      '# TYPE cairn_gateway_circuit_open gauge',
+      ...prometheusFamilyHeader(
+        'cairn_gateway_circuit_open',
+        'gauge',
+        'Whether a provider target is refused by its circuit breaker.',
+      ),
     )
     for (const circuit of circuits)
       lines.push(
-        `cairn_gateway_circuit_open{target="${escapeLabel(circuit.target)}"} ${circuit.open ? 1 : 0}`,
+        prometheusSample(
+          'cairn_gateway_circuit_open',
+          `target="${escapePrometheusLabel(circuit.target)}"`,
+          circuit.open ? 1 : 0,
+        ),
       )
     return `${lines.join('\n')}\n`
   }
@@ -81,8 +84,4 @@ export class GatewayMetrics {
 
 function increment(map: Map<string, number>, key: string, amount: number): void {
   map.set(key, (map.get(key) ?? 0) + amount)
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
 }

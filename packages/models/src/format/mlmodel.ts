@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { MlflowError } from '@cairn/core'
+import { utcTimeCreated as formatUtcTimeCreated, MlflowError } from '@cairn/core'
 import { parse, type ScalarTag, stringify, type Tags } from 'yaml'
 import { setOwnProperty } from './own-property.js'
 
@@ -182,15 +182,12 @@ export async function writeMlModel(directory: string, model: MlModel): Promise<v
   await writeFile(join(directory, MLMODEL_FILE_NAME), serializeMlModel(model), 'utf8')
 }
 
+/** `utc_time_created` as MLflow writes it: naive UTC `YYYY-MM-DD HH:MM:SS.ffffff` (`@cairn/core`'s `utcTimeCreated`). */
+export { formatUtcTimeCreated }
+
 /** A new `model_uuid`: 32 lowercase hex characters (Python's `uuid.uuid4().hex`). */
 export function newModelUuid(): string {
   return randomUUID().replaceAll('-', '')
-}
-
-/** `utc_time_created` as MLflow writes it: naive UTC `YYYY-MM-DD HH:MM:SS.ffffff`. */
-export function formatUtcTimeCreated(date: Date): string {
-  const iso = date.toISOString() // YYYY-MM-DDTHH:MM:SS.mmmZ
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${iso.slice(20, 23)}000`
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,7 @@
+import { pythonRepr as pythonStringRepr } from '@cairn/core'
+
 /**
- * Renders values the way Python's `repr` does, so that error messages read like MLflow's
+ * Renders values the way Python's `repr` does (strings by `@cairn/core`'s `pythonRepr`), so that error messages read like MLflow's
  * (`Model is missing inputs ['b']`, shapes such as `(-1, 4)`).
  */
 export function pythonRepr(value: unknown): string {
@@ -22,20 +24,6 @@ export function pythonRepr(value: unknown): string {
 export function pythonTupleRepr(values: readonly number[]): string {
   if (values.length === 1) return `(${values[0]},)`
   return `(${values.join(', ')})`
-}
-
-function pythonStringRepr(text: string): string {
-  const quote = text.includes("'") && !text.includes('"') ? '"' : "'"
-  let out = ''
-  for (const char of text) {
-    if (char === '\\') out += '\\\\'
-    else if (char === quote) out += `\\${quote}`
-    else if (char === '\n') out += '\\n'
-    else if (char === '\r') out += '\\r'
-    else if (char === '\t') out += '\\t'
-    else out += char
-  }
-  return `${quote}${out}${quote}`
 }
 
 function pythonNumberRepr(value: number): string {

@@ -1,4 +1,4 @@
-import { MlflowError, pythonTypeName } from '@cairn/core'
+import { MlflowError, pythonSet, pythonTypeName } from '@cairn/core'
 import type { Cell, ModelInput, ModelParams } from '../model.js'
 import { checkFrameDensity } from './frame-limits.js'
 import { pythonRepr } from './python-repr.js'
@@ -16,9 +16,9 @@ export interface ScoringRequest {
 const INPUT_FIELDS = ['dataframe_split', 'dataframe_records', 'instances', 'inputs'] as const
 
 /** MLflow's wording; its set is printed in a fixed order here (Python's set order varies by process). */
-export const REQUIRED_INPUT_FORMAT = `The input must be a JSON dictionary with exactly one of the input fields ${pythonSet(INPUT_FIELDS)}`
+const REQUIRED_INPUT_FORMAT = `The input must be a JSON dictionary with exactly one of the input fields ${pythonSet(INPUT_FIELDS)}`
 
-export const SCORING_PROTOCOL_CHANGE_INFO =
+const SCORING_PROTOCOL_CHANGE_INFO =
   'IMPORTANT: The MLflow Model scoring protocol has changed in MLflow version 2.0. If you are' +
   ' seeing this error, you are likely using an outdated scoring request format. To resolve the' +
   " error, either update your request format or adjust your MLflow Model's requirements file to" +
@@ -161,7 +161,7 @@ function dataframeFromSplit(value: unknown): ModelInput {
   const keys = Object.keys(value)
   if (!('data' in value) || keys.some((key) => key !== 'columns' && key !== 'data' && key !== 'index')) {
     throw invalidInput(
-      `Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. Got ${pythonSet(keys)}.'`,
+      `Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields. Got ${keys.length === 0 ? 'set()' : pythonSet(keys)}.'`,
     )
   }
   const notValid = (message: string) =>
@@ -502,10 +502,6 @@ function invalidInput(message: string): MlflowError {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function pythonSet(values: readonly string[]): string {
-  return values.length === 0 ? 'set()' : `{${values.map((value) => pythonRepr(value)).join(', ')}}`
 }
 
 function splitOnce(text: string, separator: string): [string, string] {

@@ -118,6 +118,16 @@ describe('signatureToMlModelFields', () => {
       params: null,
     })
   })
+
+  it('escapes a non-ASCII column name as json.dumps does (ensure_ascii)', () => {
+    const fields = signatureToMlModelFields({
+      inputs: [{ type: 'double', name: 'température', required: true }],
+    })
+    expect(fields.inputs).toBe('[{"type": "double", "name": "temp\\u00e9rature", "required": true}]')
+    expect(parseSignature({ flavors: {}, signature: fields })?.inputs).toEqual([
+      { type: 'double', name: 'température', required: true },
+    ])
+  })
 })
 
 describe('schemaRepr and paramSpecRepr', () => {

@@ -1,4 +1,4 @@
-import { MlflowError } from '@cairn/core'
+import { MlflowError, pythonJsonText } from '@cairn/core'
 import type { MlModel, MlModelSignatureFields } from './mlmodel.js'
 import { pythonRepr, pythonTupleRepr } from './python-repr.js'
 
@@ -125,9 +125,9 @@ export function parseSignature(mlModel: MlModel): ModelSignature | undefined {
 /** The `signature` fields of an MLmodel for a signature: each part as MLflow's compact JSON string. */
 export function signatureToMlModelFields(signature: ModelSignature): MlModelSignatureFields {
   return {
-    inputs: signature.inputs?.length ? pythonJson(signature.inputs.map(specToJson)) : null,
-    outputs: signature.outputs?.length ? pythonJson(signature.outputs.map(specToJson)) : null,
-    params: signature.params?.length ? pythonJson(signature.params.map(paramSpecToJson)) : null,
+    inputs: signature.inputs?.length ? pythonJsonText(signature.inputs.map(specToJson)) : null,
+    outputs: signature.outputs?.length ? pythonJsonText(signature.outputs.map(specToJson)) : null,
+    params: signature.params?.length ? pythonJsonText(signature.params.map(paramSpecToJson)) : null,
   }
 }
 
@@ -356,18 +356,6 @@ function paramSpecToJson(spec: ParamSpec): Record<string, unknown> {
     shape: spec.shape ?? null,
     ...(typeof spec.type === 'string' ? { type: spec.type } : valueTypeToJson(spec.type)),
   }
-}
-
-/** JSON as Python's `json.dumps` writes it (`", "` and `": "` separators), so MLmodel files match MLflow's. */
-function pythonJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`
-  if (isRecord(value)) {
-    return `{${Object.entries(value)
-      .filter(([, item]) => item !== undefined)
-      .map(([key, item]) => `${JSON.stringify(key)}: ${pythonJson(item)}`)
-      .join(', ')}}`
-  }
-  return JSON.stringify(value ?? null)
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,4 +1,8 @@
+import { pythonJsonText } from '@cairn/core'
 import { stringify } from 'yaml'
+
+// Re-exported for the prompt lab handlers and service, which import them from here.
+export { pythonJsonText, utcTimeCreated } from '@cairn/core'
 
 /** One `{key, value}` pair of a prompt lab request, its value already turned into text. */
 export interface PromptlabParam {
@@ -26,22 +30,6 @@ export const PROMPTLAB_MODEL_PATH = 'model'
 
 const YAML_OPTIONS = { sortMapEntries: true, lineWidth: 0 } as const
 
-/** `json.dumps` with Python's default separators and `ensure_ascii`, keys in insertion order. */
-export function pythonJsonText(value: unknown): string {
-  if (value === null || value === undefined) return 'null'
-  if (Array.isArray(value)) return `[${value.map(pythonJsonText).join(', ')}]`
-  if (typeof value === 'object') {
-    const entries = Object.entries(value).map(
-      ([key, item]) => `${pythonJsonText(key)}: ${pythonJsonText(item)}`,
-    )
-    return `{${entries.join(', ')}}`
-  }
-  return JSON.stringify(value).replace(
-    /[\u007f-\uffff]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  )
-}
-
 /**
  * The single-row table the MLflow UI's evaluation view reads: prompt parameter columns, then
  * `prompt` and `output`, then the output parameters.
@@ -65,12 +53,6 @@ export function evalResultsJson(input: {
     ...input.modelOutputParameters.map((param) => param.value),
   ]
   return pythonJsonText({ columns, data: [row] })
-}
-
-/** `2026-11-27 07:06:40.683000`: MLflow's `utc_time_created` format, at millisecond precision. */
-export function utcTimeCreated(date: Date): string {
-  const iso = date.toISOString() // 2026-11-27T07:06:40.683Z
-  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}000`
 }
 
 function signatureColumns(names: readonly string[]): string {

@@ -61,7 +61,7 @@ export async function findExecutable(command: string): Promise<string | undefine
 }
 
 /** buildah's global options (before the subcommand): the storage driver. */
-export function buildahGlobalArgs(options: { readonly storageDriver?: string }): string[] {
+function buildahGlobalArgs(options: { readonly storageDriver?: string }): string[] {
   return options.storageDriver ? ['--storage-driver', options.storageDriver] : []
 }
 
@@ -108,7 +108,7 @@ export function runBuildah(
 }
 
 /** The size of an image in local storage: the sum of its layers (uncompressed tar bytes) from its manifest. */
-export async function imageSize(options: {
+async function imageSize(options: {
   readonly buildah: string
   readonly image: string
   readonly storageDriver?: string

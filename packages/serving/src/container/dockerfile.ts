@@ -35,12 +35,27 @@ export function redactUri(uri: string): string {
 }
 
 /**
+ * What the image runs: `entrypoint` (the server under the base's `node`) then `cmd` (the server's arguments, which
+ * `docker run IMAGE ...` replaces).
+ */
+export function imageCommand(
+  nodeCommand: string,
+  port: number,
+): { entrypoint: readonly string[]; cmd: readonly string[] } {
+  return {
+    entrypoint: [nodeCommand, IMAGE_SERVER_ENTRY],
+    cmd: ['--model-dir', IMAGE_MODEL_DIRECTORY, '--host', '0.0.0.0', '--port', String(port)],
+  }
+}
+
+/**
  * The Dockerfile of a model server image. It has no RUN step, so any base with Node.js 20 works, shell or not;
  * ENTRYPOINT replaces the base's (node images start through a shell script) and CMD holds the server's arguments,
  * so `docker run IMAGE --workers 4 ...` can change them.
  */
 export function renderDockerfile(options: DockerfileOptions): string {
   const { port, nodeCommand } = options
+  const { entrypoint, cmd } = imageCommand(nodeCommand, port)
   const probe = `fetch('http://127.0.0.1:${port}/ping').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`
   const modelUri = options.modelUri === undefined ? undefined : redactUri(options.modelUri)
   const labels = [`org.opencontainers.image.title="cairn-model-server"`]
@@ -60,8 +75,8 @@ export function renderDockerfile(options: DockerfileOptions): string {
     `USER ${IMAGE_USER}`,
     `EXPOSE ${port}`,
     `HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ${exec([nodeCommand, '-e', probe])}`,
-    `ENTRYPOINT ${exec([nodeCommand, IMAGE_SERVER_ENTRY])}`,
-    `CMD ${exec(['--model-dir', IMAGE_MODEL_DIRECTORY, '--host', '0.0.0.0', '--port', String(port)])}`,
+    `ENTRYPOINT ${exec(entrypoint)}`,
+    `CMD ${exec(cmd)}`,
     '',
   ].join('\n')
 }

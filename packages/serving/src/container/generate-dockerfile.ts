@@ -7,9 +7,8 @@ import { downloadModel } from '@cairn/sdk/node'
 import {
   DEFAULT_BASE_IMAGE,
   DEFAULT_IMAGE_PORT,
-  IMAGE_MODEL_DIRECTORY,
-  IMAGE_SERVER_ENTRY,
   IMAGE_USER,
+  imageCommand,
   renderDockerfile,
 } from './dockerfile.js'
 import { type BundledPackage, copyServingRuntime, directorySize, type ImageArch } from './runtime-bundle.js'
@@ -119,6 +118,7 @@ export async function generateDockerfile(options: GenerateDockerfileOptions): Pr
   const arch = options.arch ?? defaultArch()
   const baseImage = options.baseImage ?? DEFAULT_BASE_IMAGE
   const nodeCommand = options.nodeCommand ?? 'node'
+  const { entrypoint, cmd } = imageCommand(nodeCommand, port)
 
   await prepareDirectory(directory)
   const modelDirectory = path.join(directory, 'model')
@@ -152,16 +152,7 @@ export async function generateDockerfile(options: GenerateDockerfileOptions): Pr
     baseImage,
     port,
     arch,
-    command: [
-      nodeCommand,
-      IMAGE_SERVER_ENTRY,
-      '--model-dir',
-      IMAGE_MODEL_DIRECTORY,
-      '--host',
-      '0.0.0.0',
-      '--port',
-      String(port),
-    ],
+    command: [...entrypoint, ...cmd],
     user: IMAGE_USER,
     packages,
     appBytes: await directorySize(appDirectory),

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { MlflowError } from '@cairn/core'
 import type { MlModel } from '../../format/mlmodel.js'
 import type { Flavor, LoadedModel, ModelInput, ModelOutput, ModelParams } from '../../model.js'
+import { isInside } from '../write-model-directory.js'
 
 /** The flavour's name, the key under `flavors` in MLmodel. */
 export const JS_FLAVOR_NAME = 'js'
@@ -41,13 +42,8 @@ interface JsModelModule {
 const OUTPUT_KINDS = new Set(['dataframe', 'tensor', 'tensors', 'json'])
 const INPUT_ERROR_CODES = new Set(['BAD_REQUEST', 'INVALID_PARAMETER_VALUE'])
 
-function isInside(parent: string, child: string): boolean {
-  const relative = path.relative(parent, child)
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative)
-}
-
 /** Reads and checks `flavors.js` of an MLmodel. */
-export function readJsFlavorConfig(metadata: MlModel): JsFlavorConfig {
+function readJsFlavorConfig(metadata: MlModel): JsFlavorConfig {
   const config = metadata.flavors[JS_FLAVOR_NAME]
   if (typeof config !== 'object' || config === null) {
     throw new MlflowError('INVALID_PARAMETER_VALUE', "The MLmodel file has no 'js' flavour")
@@ -70,7 +66,7 @@ export function readJsFlavorConfig(metadata: MlModel): JsFlavorConfig {
  * Whether a module's answer already is a {@link ModelOutput}: an object with a known `kind` and the field that
  * kind needs. Anything else is a plain JSON answer.
  */
-export function isModelOutput(value: unknown): value is ModelOutput {
+function isModelOutput(value: unknown): value is ModelOutput {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
   const candidate = value as Record<string, unknown>
   if (typeof candidate.kind !== 'string' || !OUTPUT_KINDS.has(candidate.kind)) return false
@@ -94,7 +90,7 @@ function messageOf(error: unknown): string {
  * `BAD_REQUEST` or `INVALID_PARAMETER_VALUE`, whichever copy of MlflowError it used) keep their code, anything
  * else is an INTERNAL_ERROR carrying the message.
  */
-export function toPredictError(error: unknown): MlflowError {
+function toPredictError(error: unknown): MlflowError {
   if (error instanceof MlflowError) return error
   const code = (error as { code?: unknown } | null)?.code
   if (typeof code === 'string' && INPUT_ERROR_CODES.has(code)) {

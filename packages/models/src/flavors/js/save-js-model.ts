@@ -1,17 +1,17 @@
-import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { MlflowError } from '@cairn/core'
-import {
-  formatUtcTimeCreated,
-  type MlModel,
-  type MlModelSignatureFields,
-  newModelUuid,
-  type SavedInputExampleInfo,
-  writeMlModel,
-} from '../../format/mlmodel.js'
-import { type ModelSignature, signatureToMlModelFields } from '../../format/signature.js'
+import type { MlModel } from '../../format/mlmodel.js'
+import type { ModelSignature } from '../../format/signature.js'
 import type { ModelInput } from '../../model.js'
 import type { SaveModelOptions } from '../save-model-options.js'
+import {
+  checkEmptyDestination,
+  isInside,
+  modelInputExampleFiles,
+  writeInputExample,
+  writeModelMetadata,
+} from '../write-model-directory.js'
 import { JS_FLAVOR_NAME, type JsFlavorConfig } from './js-flavor.js'
 
 /** The folder of the model directory holding the module and its dependencies. */
@@ -41,11 +41,6 @@ export function readCairnVersion(): Promise<string> {
     () => 'unknown',
   )
   return cairnVersion
-}
-
-function isInside(parent: string, child: string): boolean {
-  const relative = path.relative(parent, child)
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative)
 }
 
 async function isFile(file: string): Promise<boolean> {
@@ -109,43 +104,6 @@ async function checkSource(
   return { entryPath }
 }
 
-/** The example as MLflow saves one: the input itself, and a ready `/invocations` body. */
-async function saveInputExample(directory: string, input: ModelInput): Promise<SavedInputExampleInfo> {
-  const info = { artifact_path: 'input_example.json', serving_input_path: 'serving_input_example.json' }
-  let example: unknown
-  let serving: unknown
-  let described: SavedInputExampleInfo
-  switch (input.kind) {
-    case 'dataframe':
-      example = { columns: input.columns, data: input.rows }
-      serving = { dataframe_split: example }
-      described = { ...info, type: 'dataframe', pandas_orient: 'split' }
-      break
-    case 'tensor':
-      example = input.value
-      serving = { inputs: input.value }
-      described = { ...info, type: 'ndarray' }
-      break
-    case 'tensors':
-      example = input.values
-      serving = { inputs: input.values }
-      described = { ...info, type: 'ndarray' }
-      break
-  }
-  await writeFile(path.join(directory, info.artifact_path), JSON.stringify(example))
-  await writeFile(path.join(directory, info.serving_input_path), JSON.stringify(serving, null, 2))
-  return described
-}
-
-async function directorySize(directory: string): Promise<number> {
-  let total = 0
-  for (const entry of await readdir(directory, { withFileTypes: true })) {
-    const file = path.join(directory, entry.name)
-    total += entry.isDirectory() ? await directorySize(file) : (await stat(file)).size
-  }
-  return total
-}
-
 async function checkDestination(directory: string, source: string): Promise<void> {
   if (directory === source || isInside(source, directory)) {
     throw new MlflowError(
@@ -153,10 +111,7 @@ async function checkDestination(directory: string, source: string): Promise<void
       `The model directory '${directory}' must not be inside the JS model source '${source}'`,
     )
   }
-  const entries = await readdir(directory).catch(() => undefined)
-  if (entries && entries.length > 0) {
-    throw new MlflowError('RESOURCE_ALREADY_EXISTS', `The model directory '${directory}' already exists`)
-  }
+  await checkEmptyDestination(directory)
 }
 
 /**
@@ -185,22 +140,16 @@ export async function saveJsModel(options: SaveJsModelOptions): Promise<MlModel>
     node_version: process.versions.node,
     cairn_version: await readCairnVersion(),
   }
-  const exampleInfo = options.inputExample && (await saveInputExample(directory, options.inputExample))
-  const signature =
-    options.signature &&
-    (Object.fromEntries(
-      Object.entries(signatureToMlModelFields(options.signature)).filter(([, value]) => value !== null),
-    ) as MlModelSignatureFields)
-  const mlModel: MlModel = {
-    ...options.mlModelFields,
-    model_uuid: newModelUuid(),
-    utc_time_created: formatUtcTimeCreated(new Date()),
-    flavors: { [JS_FLAVOR_NAME]: { ...flavor } },
-    ...(signature && { signature }),
-    ...(exampleInfo && { saved_input_example_info: exampleInfo }),
-    ...(options.metadata && { metadata: { ...options.metadata } }),
-  }
-  mlModel.model_size_bytes = await directorySize(directory)
-  await writeMlModel(directory, mlModel)
-  return mlModel
+  const savedInputExampleInfo =
+    options.inputExample && (await writeInputExample(directory, modelInputExampleFiles(options.inputExample)))
+  return writeModelMetadata(
+    directory,
+    { flavors: { [JS_FLAVOR_NAME]: { ...flavor } } },
+    {
+      signature: options.signature,
+      savedInputExampleInfo,
+      metadata: options.metadata,
+      mlModelFields: options.mlModelFields,
+    },
+  )
 }

@@ -41,7 +41,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Session options from the flavour's `onnx_session_options` (the keys `mlflow.onnx` honours), on the CPU provider. */
-export function createSessionOptions(config: Record<string, unknown>): ort.InferenceSession.SessionOptions {
+function createSessionOptions(config: Record<string, unknown>): ort.InferenceSession.SessionOptions {
   const options = isRecord(config.onnx_session_options) ? config.onnx_session_options : {}
   const executionMode =
     typeof options.execution_mode === 'string' ? options.execution_mode.toLowerCase() : undefined
@@ -242,6 +242,8 @@ async function loadOnnxModel(options: {
     metadata: options.metadata,
     flavor: ONNX_FLAVOR_NAME,
     rowBatchable,
+    // The graph check above is on the first axis of every input, so it holds for nested-list tensors too.
+    tensorRowBatchable: rowBatchable,
     async predict(input: ModelInput): Promise<ModelOutput> {
       if (closed) throw new MlflowError('TEMPORARILY_UNAVAILABLE', 'The ONNX model was closed')
       const feeds = createFeeds(input, inputs)

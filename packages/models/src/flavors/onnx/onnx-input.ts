@@ -194,7 +194,7 @@ function badRequest(message: string): MlflowError {
   return new MlflowError('BAD_REQUEST', message)
 }
 
-export function formatShape(shape: readonly (number | undefined)[]): string {
+function formatShape(shape: readonly (number | undefined)[]): string {
   return `[${shape.map((dimension) => dimension ?? -1).join(', ')}]`
 }
 

@@ -136,6 +136,23 @@ describe('saveOnnxModel', () => {
     })
   })
 
+  it("applies the caller's mlModelFields last, over the generated model_uuid", async () => {
+    const directory = newDirectory()
+    const fields = {
+      model_uuid: '0123456789abcdef0123456789abcdef',
+      model_id: 'm-0123456789abcdef0123456789abcdef',
+      run_id: 'r1',
+      artifact_path: 'model',
+    }
+    const written = await saveOnnxModel({
+      directory,
+      model: await fixture('iris-logreg.onnx'),
+      mlModelFields: fields,
+    })
+    expect(written).toMatchObject(fields)
+    expect(await readMlModel(directory)).toMatchObject(fields)
+  })
+
   it('refuses bytes that are not an ONNX model and an existing directory', async () => {
     await expect(
       saveOnnxModel({ directory: newDirectory(), model: new Uint8Array([0xff, 0xff, 0xff]) }),

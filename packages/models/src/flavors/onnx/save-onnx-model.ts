@@ -1,17 +1,18 @@
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { MlflowError } from '@cairn/core'
-import {
-  formatUtcTimeCreated,
-  type MlModel,
-  type MlModelSignatureFields,
-  newModelUuid,
-  type SavedInputExampleInfo,
-  writeMlModel,
-} from '../../format/mlmodel.js'
-import { type ModelSignature, signatureToMlModelFields, type TensorSpec } from '../../format/signature.js'
+import type { MlModel, SavedInputExampleInfo } from '../../format/mlmodel.js'
+import type { ModelSignature, TensorSpec } from '../../format/signature.js'
 import type { ModelInput } from '../../model.js'
 import type { SaveModelOptions } from '../save-model-options.js'
+import {
+  checkEmptyDestination,
+  INPUT_EXAMPLE_PATHS,
+  type InputExampleFiles,
+  modelInputExampleFiles,
+  writeInputExample,
+  writeModelMetadata,
+} from '../write-model-directory.js'
 import { ONNX_FLAVOR_NAME } from './onnx-flavor.js'
 import { ONNX_ELEMENT_TYPES, type OnnxGraph, type OnnxValueInfo, readOnnxGraph } from './onnx-proto.js'
 
@@ -102,58 +103,18 @@ function isModelInput(value: unknown): value is ModelInput {
 }
 
 /** The saved example, the `/invocations` body for it, and its MLmodel description (MLflow's `_Example`). */
-function exampleFiles(input: unknown): { example: unknown; serving: unknown; info: SavedInputExampleInfo } {
-  const paths = { artifact_path: 'input_example.json', serving_input_path: 'serving_input_example.json' }
-  if (!isModelInput(input)) {
-    const arrays =
-      Array.isArray(input) ||
-      (typeof input === 'object' &&
-        input !== null &&
-        Object.values(input).every((value) => Array.isArray(value)))
-    return {
-      example: input,
-      serving: { inputs: input },
-      info: { ...paths, type: arrays ? 'ndarray' : 'json_object' },
-    }
+function exampleFiles(input: unknown): InputExampleFiles {
+  if (isModelInput(input)) return modelInputExampleFiles(input)
+  const arrays =
+    Array.isArray(input) ||
+    (typeof input === 'object' &&
+      input !== null &&
+      Object.values(input).every((value) => Array.isArray(value)))
+  return {
+    example: input,
+    serving: { inputs: input },
+    info: { ...INPUT_EXAMPLE_PATHS, type: arrays ? 'ndarray' : 'json_object' },
   }
-  switch (input.kind) {
-    case 'dataframe': {
-      const split = { columns: input.columns, data: input.rows }
-      return {
-        example: split,
-        serving: { dataframe_split: split },
-        info: { ...paths, type: 'dataframe', pandas_orient: 'split' },
-      }
-    }
-    case 'tensor':
-      return { example: input.value, serving: { inputs: input.value }, info: { ...paths, type: 'ndarray' } }
-    case 'tensors':
-      return { example: input.values, serving: { inputs: input.values }, info: { ...paths, type: 'ndarray' } }
-  }
-}
-
-/** The MLmodel `signature` without its null parts (as the file reads back). */
-function signatureFields(signature: ModelSignature): MlModelSignatureFields {
-  return Object.fromEntries(
-    Object.entries(signatureToMlModelFields(signature)).filter(([, value]) => value !== null),
-  ) as MlModelSignatureFields
-}
-
-async function checkDestination(directory: string): Promise<void> {
-  const entries = await readdir(directory).catch(() => undefined)
-  if (entries && entries.length > 0) {
-    throw new MlflowError('RESOURCE_ALREADY_EXISTS', `The model directory '${directory}' already exists`)
-  }
-}
-
-async function directorySize(directory: string): Promise<number> {
-  const entries = await readdir(directory, { withFileTypes: true })
-  let total = 0
-  for (const entry of entries) {
-    const file = path.join(directory, entry.name)
-    total += entry.isDirectory() ? await directorySize(file) : (await stat(file)).size
-  }
-  return total
 }
 
 function condaYaml(): string {
@@ -208,47 +169,43 @@ export async function saveOnnxModel(options: SaveOnnxModelOptions): Promise<MlMo
   if (graph.inputs.length === 0) {
     throw new MlflowError('INVALID_PARAMETER_VALUE', 'The ONNX model has no graph inputs')
   }
-  await checkDestination(directory)
+  await checkEmptyDestination(directory)
   await mkdir(directory, { recursive: true })
   await writeFile(path.join(directory, ONNX_MODEL_FILE_NAME), options.model)
 
   let exampleInfo: SavedInputExampleInfo | undefined
   if (options.inputExample !== undefined && options.inputExample !== null) {
-    const { example, serving, info } = exampleFiles(options.inputExample)
-    await writeFile(path.join(directory, info.artifact_path!), JSON.stringify(example))
-    await writeFile(path.join(directory, info.serving_input_path!), JSON.stringify(serving, null, 2))
-    exampleInfo = info
+    exampleInfo = await writeInputExample(directory, exampleFiles(options.inputExample))
   }
   await writeFile(path.join(directory, 'conda.yaml'), condaYaml())
   await writeFile(path.join(directory, 'python_env.yaml'), pythonEnvYaml())
   await writeFile(path.join(directory, 'requirements.txt'), ONNX_PYTHON_ENVIRONMENT.requirements.join('\n'))
 
-  const signature = options.signature ?? signatureOfOnnxGraph(graph)
-  const mlModel: MlModel = {
-    ...options.mlModelFields,
-    flavors: {
-      [ONNX_FLAVOR_NAME]: {
-        code: null,
-        data: ONNX_MODEL_FILE_NAME,
-        onnx_version: ONNX_PYTHON_ENVIRONMENT.onnxVersion,
-        providers: ['CPUExecutionProvider'],
-        ...(options.sessionOptions ? { onnx_session_options: { ...options.sessionOptions } } : {}),
+  return writeModelMetadata(
+    directory,
+    {
+      flavors: {
+        [ONNX_FLAVOR_NAME]: {
+          code: null,
+          data: ONNX_MODEL_FILE_NAME,
+          onnx_version: ONNX_PYTHON_ENVIRONMENT.onnxVersion,
+          providers: ['CPUExecutionProvider'],
+          ...(options.sessionOptions ? { onnx_session_options: { ...options.sessionOptions } } : {}),
+        },
+        python_function: {
+          data: ONNX_MODEL_FILE_NAME,
+          env: { conda: 'conda.yaml', virtualenv: 'python_env.yaml' },
+          loader_module: 'mlflow.onnx',
+          python_version: ONNX_PYTHON_ENVIRONMENT.python,
+        },
       },
-      python_function: {
-        data: ONNX_MODEL_FILE_NAME,
-        env: { conda: 'conda.yaml', virtualenv: 'python_env.yaml' },
-        loader_module: 'mlflow.onnx',
-        python_version: ONNX_PYTHON_ENVIRONMENT.python,
-      },
+      mlflow_version: ONNX_PYTHON_ENVIRONMENT.mlflowVersion,
     },
-    mlflow_version: ONNX_PYTHON_ENVIRONMENT.mlflowVersion,
-    model_uuid: newModelUuid(),
-    utc_time_created: formatUtcTimeCreated(new Date()),
-    ...(signature ? { signature: signatureFields(signature) } : {}),
-    ...(exampleInfo ? { saved_input_example_info: exampleInfo } : {}),
-    ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
-  }
-  mlModel.model_size_bytes = await directorySize(directory)
-  await writeMlModel(directory, mlModel)
-  return mlModel
+    {
+      signature: options.signature ?? signatureOfOnnxGraph(graph),
+      savedInputExampleInfo: exampleInfo,
+      metadata: options.metadata,
+      mlModelFields: options.mlModelFields,
+    },
+  )
 }
