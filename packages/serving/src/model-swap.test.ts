@@ -38,6 +38,11 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true })
 })
 
+/** A scoring server for a registry URI on the test's Cairn server (a free port unless `port` is given). */
+function serve(modelUri: string, port = 0) {
+  return startScoringServer({ modelUri, trackingUri: cairn.url, port, log: () => {} })
+}
+
 async function sumOf(url: string): Promise<number> {
   const response = await fetch(`${url}/invocations`, {
     method: 'POST',
@@ -55,21 +60,9 @@ describe('starting from the registry', () => {
   it('deletes the download when the port is taken', async () => {
     const name = `start-fails-${Date.now().toString(36)}`
     await registerSumModelVersions(client, { root, name, versions: [0] })
-    const first = await startScoringServer({
-      modelUri: `models:/${name}/1`,
-      trackingUri: cairn.url,
-      port: 0,
-      log: () => {},
-    })
+    const first = await serve(`models:/${name}/1`)
     try {
-      await expect(
-        startScoringServer({
-          modelUri: `models:/${name}/1`,
-          trackingUri: cairn.url,
-          port: first.port,
-          log: () => {},
-        }),
-      ).rejects.toThrow(/EADDRINUSE/)
+      await expect(serve(`models:/${name}/1`, first.port)).rejects.toThrow(/EADDRINUSE/)
       expect(await servingDownloads()).toHaveLength(1)
     } finally {
       await first.close()
@@ -83,12 +76,7 @@ describe('re-resolving a registry alias', () => {
     const name = `swap-race-${Date.now().toString(36)}`
     await registerSumModelVersions(client, { root, name, versions: [0, 100, 200] })
     await client.registry.setRegisteredModelAlias(name, 'champion', '1')
-    const server = await startScoringServer({
-      modelUri: `models:/${name}@champion`,
-      trackingUri: cairn.url,
-      port: 0,
-      log: () => {},
-    })
+    const server = await serve(`models:/${name}@champion`)
     try {
       await client.registry.setRegisteredModelAlias(name, 'champion', '2')
       const first = server.refresh()
@@ -108,12 +96,7 @@ describe('re-resolving a registry alias', () => {
     const name = `swap-broken-${Date.now().toString(36)}`
     await registerSumModelVersions(client, { root, name, versions: [0, 'broken'] })
     await client.registry.setRegisteredModelAlias(name, 'champion', '1')
-    const server = await startScoringServer({
-      modelUri: `models:/${name}@champion`,
-      trackingUri: cairn.url,
-      port: 0,
-      log: () => {},
-    })
+    const server = await serve(`models:/${name}@champion`)
     try {
       expect(await servingDownloads()).toHaveLength(1)
       await client.registry.setRegisteredModelAlias(name, 'champion', '2')
@@ -131,12 +114,7 @@ describe('re-resolving a registry alias', () => {
     const name = `swap-shutdown-${Date.now().toString(36)}`
     await registerSumModelVersions(client, { root, name, versions: [0, 100] })
     await client.registry.setRegisteredModelAlias(name, 'champion', '1')
-    const server = await startScoringServer({
-      modelUri: `models:/${name}@champion`,
-      trackingUri: cairn.url,
-      port: 0,
-      log: () => {},
-    })
+    const server = await serve(`models:/${name}@champion`)
     await client.registry.setRegisteredModelAlias(name, 'champion', '2')
     const swapping = server.refresh()
     const again = server.refresh()
